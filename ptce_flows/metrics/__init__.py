@@ -1,0 +1,1 @@
+"""Metrics layer: pure functions on the records of finished runs."""

@@ -1,0 +1,167 @@
+"""Load a scenario file into a validated, frozen ``ScenarioSpec``.
+
+Steps: read the file (bounded, UTF-8), parse YAML safely with line numbers, apply the chosen
+variant and any command-line overrides, validate with pydantic, then check references. Every
+problem found at a step is reported together; the next step runs only on clean input.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ptce_flows.errors import Problem, ScenarioError
+from ptce_flows.scenario.checks import check_references
+from ptce_flows.scenario.diagnostics import problems_from_validation
+from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
+from ptce_flows.scenario.variants import apply_changes, variant_chain
+from ptce_flows.scenario.yamlio import YamlDocument, dotted, parse_yaml, read_text
+
+
+class _VariantsOnly(BaseModel):
+    """Just the ``variants`` section, validated before a variant is applied."""
+
+    model_config = ConfigDict(extra="ignore")
+    variants: dict[Id, VariantSpec] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with what is needed to locate later problems in its file."""
+
+    file: str
+    spec: ScenarioSpec
+    sha256: str
+    variant: str | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
+    lines: dict = field(default_factory=dict, repr=False, compare=False)
+    warnings: tuple[Problem, ...] = ()
+    text: str = field(default="", repr=False, compare=False)
+
+    @property
+    def stem(self) -> str:
+        return Path(self.file).stem
+
+    @property
+    def label(self) -> str:
+        """``name`` or ``name [variant]``."""
+        return self.spec.name if self.variant is None else f"{self.spec.name} [{self.variant}]"
+
+    def line_of(self, path: tuple) -> int | None:
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+    def problem(self, path: tuple, message: str, allowed: str = "") -> Problem:
+        """A ``Problem`` located at ``path`` in this scenario's file."""
+        return Problem(self.file, self.line_of(path), dotted(path), message, allowed)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"sites.platform.capacity_t_per_day=40"`` -> (path, 40); the value is read as YAML."""
+    if "=" not in text:
+        raise ScenarioError(Problem("--param", None, text, "expected PATH=VALUE",
+                                    "e.g. sites.platform.capacity_t_per_day=40"))
+    path, value = text.split("=", 1)
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    return path.strip(), parsed
+
+
+def load_scenario(
+    file: str | Path,
+    variant: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> LoadedScenario:
+    """Read, validate and check ``file``; apply ``variant`` and ``overrides`` first.
+
+    Raises:
+        ScenarioError: listing every problem found.
+    """
+    file = str(file)
+    text = read_text(file)
+    doc = parse_yaml(text, file)
+    return load_document(doc, file, variant, overrides)
+
+
+def load_document(
+    doc: YamlDocument, file: str, variant: str | None = None, overrides: dict[str, Any] | None = None
+) -> LoadedScenario:
+    raw = doc.data
+    if not isinstance(raw, dict):
+        raise ScenarioError(Problem(file, doc.line_of(()), "",
+                                    f"a scenario is a YAML mapping, found {type(raw).__name__}",
+                                    "top-level keys such as name, materials, sites, fleets"))
+    data = copy.deepcopy(raw)
+    lines = dict(doc.lines)
+    problems: list[Problem] = []
+    if variant is not None:
+        data.pop("variants", None)
+        chain = variant_chain(raw, variant, file, doc)
+        try:
+            variants = _VariantsOnly.model_validate(raw).variants
+        except ValidationError as exc:
+            raise ScenarioError(problems_from_validation(exc, doc, file, _VariantsOnly, raw)) from None
+        for name in chain:
+            vspec = variants[name]
+            problems += apply_changes(data, lines, vspec.set, vspec.remove, file,
+                                      ("variants", name), doc.line_of(("variants", name)), doc.lines)
+    if overrides:
+        for path, value in overrides.items():
+            problems += apply_changes(data, lines, {path: value}, [], file, (), None, {})
+    if problems:
+        raise ScenarioError(problems)
+    located = YamlDocument(data=data, lines=lines, text=doc.text)
+    try:
+        spec = ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from_validation(exc, located, file, ScenarioSpec, data)) from None
+    loaded = LoadedScenario(
+        file=file,
+        spec=spec,
+        sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+        variant=variant,
+        overrides=tuple((overrides or {}).items()),
+        lines=lines,
+        text=doc.text,
+    )
+    problems, warnings = check_references(spec, loaded.problem)
+    if problems:
+        raise ScenarioError(problems)
+    return LoadedScenario(**{**loaded.__dict__, "warnings": tuple(warnings)})
+
+
+def load_with_variants(file: str | Path) -> list[LoadedScenario]:
+    """The base scenario and each of its variants, all validated (used by ``validate``)."""
+    file = str(file)
+    text = read_text(file)
+    doc = parse_yaml(text, file)
+    base = load_document(doc, file)
+    out = [base]
+    problems: list[Problem] = []
+    for name in base.spec.variants:
+        try:
+            out.append(load_document(doc, file, name))
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def resolved_dict(loaded: LoadedScenario) -> dict:
+    """The scenario with every default filled in, as plain data (for scenario.resolved.yaml)."""
+    data = loaded.spec.model_dump(mode="json")
+    data["variants"] = {}
+    return data

@@ -1,0 +1,268 @@
+"""The scenario format as strict, frozen pydantic models (the ``*Spec`` classes).
+
+Rules that hold everywhere: unknown keys are errors (``extra="forbid"``), numbers must be
+finite, ids are short words (letters, digits, ``_`` and ``-``) used unchanged as graph nodes and
+in every table, and units live in key names (``capacity_t_per_day``, ``speed_kmh``). Defaults
+come from :mod:`ptce_flows.scenario.defaults`. Checks that need the whole scenario (does this
+material exist? can a truck carry it?) live in :mod:`ptce_flows.scenario.checks`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from ptce_flows.scenario.defaults import default
+
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64),
+]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
+Location = tuple[Latitude, Longitude]
+DayOfYear = Annotated[int, Field(ge=1, le=365)]
+
+#: biggest tonnage accepted anywhere (t/day, t/year, t): 1e9 t is beyond any territory
+BIG = 1e9
+
+
+class Spec(BaseModel):
+    """Base of every input model: strict keys, frozen, finite numbers."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True
+    )
+
+
+class MaterialSpec(Spec):
+    description: str = ""
+    label: str | None = None
+
+
+class JobsSpec(Spec):
+    fixed_fte: Annotated[float, Field(ge=0.0, le=1e5)] = default("processes.*.jobs.fixed_fte")
+    fte_per_kt: Annotated[float, Field(ge=0.0, le=1e4)] = default("processes.*.jobs.fte_per_kt")
+    insertion_share: Fraction = default("processes.*.jobs.insertion_share")
+
+
+class ProcessSpec(Spec):
+    description: str = ""
+    inputs: Annotated[list[Id], Field(min_length=1)]
+    outputs: dict[Id, Fraction] = Field(default_factory=dict)
+    residence_days: Annotated[float, Field(ge=0.0, le=3650.0)]
+    jobs: JobsSpec = Field(default_factory=JobsSpec)
+
+    @field_validator("outputs")
+    @classmethod
+    def _outputs_conserve_mass(cls, outputs: dict[str, float]) -> dict[str, float]:
+        total = sum(outputs.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"output coefficients sum to {total:.4g} > 1: a process cannot create mass "
+                "(the sum must be at most 1; the rest counts as process losses)"
+            )
+        return outputs
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs_unique(cls, inputs: list[str]) -> list[str]:
+        if len(set(inputs)) != len(inputs):
+            raise ValueError("inputs are listed twice (each material once)")
+        return inputs
+
+
+class VariabilitySpec(Spec):
+    distribution: Literal["gamma", "lognormal", "normal"] = default(
+        "sites.*.supply.*.variability.distribution"
+    )
+    cv: Annotated[float, Field(ge=0.0, le=3.0)]
+
+
+class SupplySpec(Spec):
+    """How much of one material a source makes. Give exactly one rate."""
+
+    t_per_day: Annotated[float, Field(ge=0.0, le=BIG)] | None = None
+    t_per_year: Annotated[float, Field(ge=0.0, le=BIG)] | None = None
+    kg_per_capita_year: Annotated[float, Field(ge=0.0, le=1e5)] | None = None
+    capture_rate: Fraction = default("sites.*.supply.*.capture_rate")
+    seasonality: Annotated[list[NonNegative], Field(min_length=12, max_length=12)] | None = None
+    variability: VariabilitySpec | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> SupplySpec:
+        given = [k for k in ("t_per_day", "t_per_year", "kg_per_capita_year") if getattr(self, k) is not None]
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            raise ValueError(
+                f"give exactly one rate (found {found}; allowed: t_per_day, t_per_year, "
+                "or kg_per_capita_year with the site's population)"
+            )
+        if self.seasonality is not None and sum(self.seasonality) <= 0:
+            raise ValueError("seasonality factors are all zero (give 12 monthly factors, not all 0)")
+        return self
+
+
+class CollectionSpec(Spec):
+    every_days: Annotated[int, Field(ge=1, le=365)] = default("sites.*.collection.every_days")
+    full_loads_only: bool = default("sites.*.collection.full_loads_only")
+
+
+class SiteBase(Spec):
+    label: str | None = None
+    location: Location
+
+
+class SourceSpec(SiteBase):
+    kind: Literal["source"]
+    population: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    supply: Annotated[dict[Id, SupplySpec], Field(min_length=1)]
+    collection: CollectionSpec = Field(default_factory=CollectionSpec)
+    deliver_to: list[Id] | None = None
+
+
+class TreatmentSiteSpec(SiteBase):
+    kind: Literal["treatment"]
+    process: Id
+    capacity_t_per_day: Annotated[float, Field(gt=0.0, le=BIG)] | None = None
+    capacity_t_per_year: Annotated[float, Field(gt=0.0, le=BIG)] | None = None
+    storage_t: Annotated[float, Field(gt=0.0, le=BIG)]
+    jobs: JobsSpec | None = None
+    overflow_to: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> TreatmentSiteSpec:
+        if (self.capacity_t_per_day is None) == (self.capacity_t_per_year is None):
+            raise ValueError(
+                "give exactly one intake capacity (capacity_t_per_day or capacity_t_per_year, > 0)"
+            )
+        return self
+
+    @property
+    def capacity_per_day(self) -> float:
+        if self.capacity_t_per_day is not None:
+            return self.capacity_t_per_day
+        return self.capacity_t_per_year / 365.0
+
+
+Window = tuple[DayOfYear, DayOfYear]
+
+
+class DemandSpec(Spec):
+    """What a farm or outlet takes of one product. Without a rate, it takes everything."""
+
+    t_per_year: Annotated[float, Field(ge=0.0, le=BIG)] | None = None
+    area_ha: Annotated[float, Field(gt=0.0, le=1e7)] | None = None
+    t_per_ha: Annotated[float, Field(gt=0.0, le=1e4)] | None = None
+    every_years: Annotated[float, Field(ge=1.0, le=100.0)] = default("sites.*.demand.*.every_years")
+    windows: Annotated[list[Window], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _rate(self) -> DemandSpec:
+        by_area = self.area_ha is not None or self.t_per_ha is not None
+        if by_area and (self.area_ha is None or self.t_per_ha is None):
+            raise ValueError("give both area_ha and t_per_ha, or t_per_year alone")
+        if by_area and self.t_per_year is not None:
+            raise ValueError("give t_per_year or area_ha with t_per_ha, not both")
+        return self
+
+    @property
+    def annual_t(self) -> float | None:
+        """Demand in t/year, or None when unlimited."""
+        if self.t_per_year is not None:
+            return self.t_per_year
+        if self.area_ha is not None:
+            return self.area_ha * self.t_per_ha / self.every_years
+        return None
+
+
+class DemandSiteSpec(SiteBase):
+    kind: Literal["farm", "outlet"]
+    demand: Annotated[dict[Id, DemandSpec], Field(min_length=1)]
+
+
+class DisposalSpec(SiteBase):
+    kind: Literal["disposal"]
+    accepts: Annotated[list[Id], Field(min_length=1)]
+    jobs: JobsSpec | None = None
+
+
+SiteSpec = Annotated[
+    SourceSpec | TreatmentSiteSpec | DemandSiteSpec | DisposalSpec,
+    Field(discriminator="kind"),
+]
+
+Road = tuple[Id, Id, Annotated[float, Field(gt=0.0, le=1e5)]]
+
+
+class NetworkSpec(Spec):
+    circuity: Annotated[float, Field(ge=1.0, le=5.0)] = default("network.circuity")
+    fallback: Literal["great_circle", "none"] = default("network.fallback")
+
+
+class FleetSpec(Spec):
+    label: str | None = None
+    carries: Annotated[list[Id], Field(min_length=1)]
+    vehicles: Annotated[int, Field(ge=1, le=100_000)]
+    payload_t: Annotated[float, Field(gt=0.0, le=1e4)]
+    speed_kmh: Annotated[float, Field(gt=0.0, le=200.0)]
+    co2_kg_per_km: Annotated[float, Field(ge=0.0, le=100.0)]
+    co2_kg_per_km_empty: Annotated[float, Field(ge=0.0, le=100.0)] | None = None
+    loading_h: Annotated[float, Field(ge=0.0, le=48.0)] = default("fleets.*.loading_h")
+    unloading_h: Annotated[float, Field(ge=0.0, le=48.0)] = default("fleets.*.unloading_h")
+    shift_h: Annotated[float, Field(gt=0.0, le=24.0)] = default("fleets.*.shift_h")
+    crew: Annotated[int, Field(ge=1, le=10)] = default("fleets.*.crew")
+    insertion_share: Fraction = default("fleets.*.insertion_share")
+    depot: Id | None = None
+    serves: list[Id] | None = None
+
+    @property
+    def co2_empty(self) -> float:
+        return self.co2_kg_per_km if self.co2_kg_per_km_empty is None else self.co2_kg_per_km_empty
+
+
+class VariantSpec(Spec):
+    description: str = ""
+    extends: Id | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    remove: list[str] = Field(default_factory=list)
+
+
+class ReferenceSpec(Spec):
+    publisher: str
+    title: str = ""
+    year: Annotated[int, Field(ge=1800, le=2100)] | None = None
+    url: str = ""
+    note: str = ""
+
+
+class ScenarioSpec(Spec):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str = ""
+    horizon_days: Annotated[int, Field(ge=1, le=36500)] = default("horizon_days")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = default("seed")
+    start_day_of_year: DayOfYear = default("start_day_of_year")
+    materials: Annotated[dict[Id, MaterialSpec], Field(min_length=1)]
+    processes: dict[Id, ProcessSpec] = Field(default_factory=dict)
+    sites: Annotated[dict[Id, SiteSpec], Field(min_length=1)]
+    nodes: dict[Id, Location] = Field(default_factory=dict)
+    roads: list[Road] = Field(default_factory=list)
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    fleets: Annotated[dict[Id, FleetSpec], Field(min_length=1)]
+    variants: dict[Id, VariantSpec] = Field(default_factory=dict)
+    references: dict[Id, ReferenceSpec] = Field(default_factory=dict)
+
+    def sites_of(self, *kinds: str) -> dict[str, Any]:
+        """Sites of the given kinds, in file order."""
+        return {sid: s for sid, s in self.sites.items() if s.kind in kinds}

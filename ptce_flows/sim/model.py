@@ -1,0 +1,347 @@
+"""The SimPy model of one replication: build, start, simulate, finalise.
+
+Phases (after desmod): ``Model(world, seed)`` builds live components from the ``World``;
+``start()`` starts the daily tick and one process per truck; ``run()`` simulates up to the
+horizon and returns the ``Records``.
+
+What is a SimPy event and what is not (see docs/architecture.md): sources and farms are
+arrays updated by one daily tick; each truck is a process whose trips are two timeouts
+(arrival, return); each arrival at a treatment site is a batch whose maturation is one timeout.
+So the cost grows with days x entries (numpy) and with trips (events), nothing else.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import simpy
+
+from ptce_flows.scenario.defaults import RESIDUE_CLEARANCE_DAYS
+from ptce_flows.sim.demand import Demand
+from ptce_flows.sim.records import (
+    COLLECTION,
+    DELIVERY,
+    OVERFLOW,
+    RESIDUE,
+    Recorder,
+    Records,
+    SeriesMeta,
+)
+from ptce_flows.sim.supply import Supply
+from ptce_flows.sim.treatment import TreatmentSite
+from ptce_flows.sim.world import World
+from ptce_flows.units import HOURS_PER_DAY, day_of_year
+
+_EPS = 1e-9
+#: child streams of a replication's SeedSequence, in a fixed order; new features take the
+#: reserved ones so that adding them never changes the existing streams
+STREAMS = ("supply", "faults", "reserved_2", "reserved_3")
+
+
+class Fleet:
+    """A pool of trucks sharing one queue of jobs."""
+
+    def __init__(self, env: simpy.Environment, index: int, info):
+        self.env = env
+        self.index = index
+        self.info = info
+        self.queue: deque = deque()
+        self.idle: list[simpy.Event] = []
+        self.speed_kmd = info.speed_kmh * HOURS_PER_DAY  # km per day of driving
+        self.handling_d = (info.loading_h + info.unloading_h) / HOURS_PER_DAY
+
+    def submit(self, job: tuple) -> None:
+        if self.idle:
+            self.idle.pop().succeed(job)
+        else:
+            self.queue.append(job)
+
+
+class Model:
+    """One replication of a ``World``."""
+
+    def __init__(self, world: World, seed: np.random.SeedSequence):
+        self.world = world
+        self.env = simpy.Environment()
+        streams = dict(zip(STREAMS, seed.spawn(len(STREAMS)), strict=True))
+        self.supply = Supply(world, np.random.default_rng(streams["supply"]))
+        self.demand = Demand(world)
+        n_mat = len(world.materials)
+        self.sites = [TreatmentSite(self.env, t, n_mat, world.horizon_days) for t in world.treatments]
+        self.fleets = [Fleet(self.env, i, f) for i, f in enumerate(world.fleets)]
+        self.disposed_waste = np.zeros((len(world.disposals), n_mat))
+        self.disposed_residue = np.zeros((len(world.disposals), n_mat))
+        self._makers: dict[int, list[int]] = {}
+        for t, info in enumerate(world.treatments):
+            for m in info.out_mats.tolist():
+                self._makers.setdefault(m, []).append(t)
+        self._dem_payload = np.array([
+            world.fleets[f[c[0][0]]].payload_t if c and c[0][0] in f else np.inf
+            for c, f in zip(world.dem_candidates, world.dem_fleet, strict=True)
+        ]) if len(world.dem_site) else np.zeros(0)
+        self.series = self._series()
+        self.recorder = Recorder(world.horizon_days, self.series)
+
+    # --- phases -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.env.process(self.tick())
+        for fleet in self.fleets:
+            for _ in range(fleet.info.vehicles):
+                self.env.process(self.truck(fleet))
+
+    def run(self) -> Records:
+        self.start()
+        self.env.run(until=self.world.horizon_days)
+        return self.finalise()
+
+    def finalise(self) -> Records:
+        self.recorder.day_levels(self.world.horizon_days - 1, self._levels())
+        s = self.sites
+        end = {
+            "sup_generated": self.supply.generated.copy(),
+            "sup_collected": self.supply.collected.copy(),
+            "sup_stock": self.supply.stock.copy(),
+            "treat_intake": _stack([x.intake for x in s]),
+            "treat_matured_in": _stack([x.matured_in for x in s]),
+            "treat_in_process": _stack([x.in_process for x in s]),
+            "treat_produced": _stack([x.produced for x in s]),
+            "treat_store": _stack([x.store for x in s]),
+            "treat_losses": np.array([x.losses for x in s]),
+            "disp_waste": self.disposed_waste.copy(),
+            "disp_residue": self.disposed_residue.copy(),
+            "dem_delivered": self.demand.delivered.copy(),
+            "dem_unmet": self.demand.unmet.copy(),
+            "dem_open": self.demand.open.copy(),
+            "dem_accrued": self.demand.accrued.copy(),
+        }
+        events = next(self.env._eid) if hasattr(self.env, "_eid") else 0
+        return self.recorder.finish(end, events)
+
+    # --- the daily tick -----------------------------------------------------------------
+
+    def tick(self):
+        w = self.world
+        for day in range(w.horizon_days):
+            if day:
+                self.recorder.day_levels(day - 1, self._levels())
+            doy = int(day_of_year(day, w.start_day_of_year))
+            inwin = self.demand.accrue(doy)
+            self.supply.generate(doy)
+            for entry, mass in self.supply.due_loads(day):
+                self._submit_collection(entry, mass)
+            self._dispatch_products(day, doy, inwin)
+            yield self.env.timeout(1)
+
+    def _submit_collection(self, e: int, mass: float) -> None:
+        w = self.world
+        self.supply.pending[e] += mass
+        fleet = self.fleets[w.sup_fleet[e]]
+        cands = w.sup_candidates[e]
+        km = cands[0][1] if cands else w.sup_disposal[e][1]
+        est_h = fleet.info.loading_h + fleet.info.unloading_h + 2 * km / fleet.info.speed_kmh
+        fleet.submit((COLLECTION, e, -1, int(w.sup_mat[e]), mass, est_h))
+
+    def _dispatch_products(self, day: int, doy: int, inwin: np.ndarray) -> None:
+        w = self.world
+        if self._makers and len(w.dem_site):
+            last = self.demand.last_day(doy)
+            for m, makers in self._makers.items():
+                if m not in self.demand.by_material:
+                    continue
+                if max(self.sites[t].available(m) for t in makers) <= _EPS:
+                    continue
+                for e in self.demand.orders(m, inwin, last, self._dem_payload):
+                    self._serve(e, m, bool(last[e]))
+        for (t, m), (d, km, f) in w.residues.items():
+            site = self.sites[t]
+            avail = site.available(m)
+            if avail <= _EPS:
+                continue
+            fleet = self.fleets[f]
+            payload = fleet.info.payload_t
+            loads = [payload] * int(np.floor(avail / payload + _EPS))
+            rest = avail - len(loads) * payload
+            if rest > _EPS and day % RESIDUE_CLEARANCE_DAYS == 0:
+                loads.append(rest)
+            est_h = fleet.info.loading_h + fleet.info.unloading_h + 2 * km / fleet.info.speed_kmh
+            for mass in loads:
+                site.committed[m] += mass
+                fleet.submit((RESIDUE, t, d, m, mass, est_h))
+
+    def _serve(self, e: int, m: int, last: bool) -> None:
+        w, demand = self.world, self.demand
+        unlimited = bool(w.dem_unlimited[e])
+        payload = self._dem_payload[e]
+        while True:
+            want = payload if unlimited else min(payload, demand.open[e])
+            if want <= _EPS or (not unlimited and not last and want < payload - _EPS):
+                return
+            chosen = None
+            for t, km in w.dem_candidates[e]:
+                if t in w.dem_fleet[e] and self.sites[t].available(m) >= want - _EPS:
+                    chosen = (t, km)
+                    break
+            if chosen is None and last and not unlimited:
+                options = [(self.sites[t].available(m), -i, t, km)
+                           for i, (t, km) in enumerate(w.dem_candidates[e]) if t in w.dem_fleet[e]]
+                best = max(options, default=None)
+                if best is not None and best[0] > _EPS:
+                    chosen = (best[2], best[3])
+            if chosen is None:
+                return
+            t, km = chosen
+            mass = min(want, self.sites[t].available(m))
+            self.sites[t].committed[m] += mass
+            if not unlimited:
+                demand.open[e] -= mass
+            fleet = self.fleets[w.dem_fleet[e][t]]
+            est_h = fleet.info.loading_h + fleet.info.unloading_h + 2 * km / fleet.info.speed_kmh
+            fleet.submit((DELIVERY, t, e, m, mass, est_h))
+
+    # --- trucks -------------------------------------------------------------------------
+
+    def truck(self, fleet: Fleet):
+        env = self.env
+        shift_h = fleet.info.shift_h
+        day, used = -1, 0.0
+        while True:
+            if fleet.queue:
+                job = fleet.queue.popleft()
+            else:
+                wake = env.event()
+                fleet.idle.append(wake)
+                job = yield wake
+            now = env.now
+            today = int(now + _EPS)
+            if today != day:
+                day, used = today, 0.0
+            if used > 0 and used + job[5] > shift_h:
+                yield env.timeout(day + 1 - now)
+                day, used = day + 1, 0.0
+            trip = self._start_trip(job, fleet, env.now)
+            if trip is None:
+                continue
+            to_arrival, to_return, hours, arrive = trip
+            used += hours
+            yield env.timeout(to_arrival)
+            arrive()
+            yield env.timeout(to_return)
+
+    def _start_trip(self, job: tuple, fleet: Fleet, now: float):
+        """Load, choose where to go, book it, record the shipment; return the trip timing."""
+        w = self.world
+        purpose, a, b, m, mass, _ = job
+        info = fleet.info
+        load_d = info.loading_h / HOURS_PER_DAY
+        if purpose == COLLECTION:
+            origin = int(w.sup_site[a])
+            lead = self._depot_leg(fleet, origin)
+            dest = None
+            for t, km in w.sup_candidates[a]:
+                arrive_day = int(now + lead + load_d + km / fleet.speed_kmd)
+                if self.sites[t].can_take(mass, arrive_day):
+                    self.sites[t].book(mass, arrive_day)
+                    dest, dkm, kind = t, km, COLLECTION
+                    break
+                self.sites[t].refused += mass
+            if dest is None:
+                d, dkm = w.sup_disposal[a]
+                if d < 0:  # nowhere to go: the waste stays at the source
+                    self.supply.pending[a] -= mass
+                    return None
+                dest, kind = d, OVERFLOW
+            self.supply.stock[a] -= mass
+            self.supply.pending[a] -= mass
+            self.supply.collected[a] += mass
+            dest_site = w.treatments[dest].site if kind == COLLECTION else w.disposals[dest].site
+        else:
+            site = self.sites[a]
+            site.store[m] -= mass
+            site.committed[m] -= mass
+            origin = w.treatments[a].site
+            lead = self._depot_leg(fleet, origin)
+            kind = purpose
+            if purpose == DELIVERY:
+                dest = b
+                dest_site = int(w.dem_site[b])
+                dkm = next(km for t, km in w.dem_candidates[b] if t == a)
+            else:
+                dest = b
+                dest_site = w.disposals[b].site
+                dkm = w.residues[(a, m)][1]
+        back_km = self._return_km(fleet, origin, dest_site, dkm)
+        lead_km = lead * fleet.speed_kmd
+        to_arrival = lead + load_d + dkm / fleet.speed_kmd
+        to_return = info.unloading_h / HOURS_PER_DAY + back_km / fleet.speed_kmd
+        hours = (to_arrival + to_return) * HOURS_PER_DAY
+        co2 = dkm * info.co2_kg_per_km + (back_km + lead_km) * info.co2_kg_per_km_empty
+        sid = self.recorder.shipment(fleet.index, origin, dest_site, m, kind, mass, now,
+                                     now + to_arrival, dkm, back_km + lead_km, hours, co2)
+
+        def arrive() -> None:
+            if kind == COLLECTION:
+                self.sites[dest].receive(m, mass)
+            elif kind == OVERFLOW:
+                self.disposed_waste[dest, m] += mass
+            elif kind == DELIVERY:
+                self.demand.delivered[dest] += mass
+            else:
+                self.disposed_residue[dest, m] += mass
+            self.recorder.arrival(sid)
+
+        return to_arrival, to_return, hours, arrive
+
+    def _depot_leg(self, fleet: Fleet, origin: int) -> float:
+        """Days driving empty from the depot to ``origin`` (0 without a depot)."""
+        if fleet.info.depot < 0:
+            return 0.0
+        return self.world.depot_km[(fleet.index, origin)] / fleet.speed_kmd
+
+    def _return_km(self, fleet: Fleet, origin: int, dest_site: int, loaded_km: float) -> float:
+        if fleet.info.depot < 0:
+            return loaded_km  # back to where it loaded
+        return self.world.depot_km[(fleet.index, dest_site)]
+
+    # --- daily levels -------------------------------------------------------------------
+
+    def _series(self) -> SeriesMeta:
+        w = self.world
+        meta = SeriesMeta()
+        for e in range(len(w.sup_site)):
+            meta.add(int(w.sup_site[e]), int(w.sup_mat[e]), "source_stock", False)
+        for info in w.treatments:
+            for m in info.inputs.tolist():
+                meta.add(info.site, m, "intake", True)
+            meta.add(info.site, -1, "in_process", False)
+            for m in info.out_mats.tolist():
+                meta.add(info.site, m, "stored", False)
+        for e in range(len(w.dem_site)):
+            meta.add(int(w.dem_site[e]), int(w.dem_mat[e]), "delivered", True)
+        for d, info in enumerate(w.disposals):
+            for m in info.accepts.tolist():
+                meta.add(info.site, m, "disposed", True)
+        return meta
+
+    def _levels(self) -> np.ndarray:
+        parts = [self.supply.stock]
+        for site in self.sites:
+            info = site.info
+            parts.append(site.intake[info.inputs])
+            parts.append(np.array([site.in_process.sum()]))
+            parts.append(site.store[info.out_mats])
+        parts.append(self.demand.delivered)
+        for d, info in enumerate(self.world.disposals):
+            parts.append(self.disposed_waste[d, info.accepts] + self.disposed_residue[d, info.accepts])
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _stack(rows: list[np.ndarray]) -> np.ndarray:
+    return np.array(rows) if rows else np.zeros((0, 0))
+
+
+def simulate(world: World, seed: np.random.SeedSequence) -> Records:
+    """Run one replication of ``world`` with its own random streams from ``seed``."""
+    return Model(world, seed).run()
+

@@ -1,0 +1,99 @@
+"""Append-only records of what happened in one replication.
+
+Processes call the recorder to note facts (a shipment left, a shipment arrived, the levels at
+the end of a day, the state at the end of the horizon); nothing reads them back during the
+run. ``Recorder.finish`` turns the rows into column arrays (``Records``) that the metrics layer
+reads afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: purpose codes of a shipment
+COLLECTION, OVERFLOW, DELIVERY, RESIDUE = 0, 1, 2, 3
+PURPOSES = ("collection", "overflow", "delivery", "residue")
+
+
+@dataclass
+class SeriesMeta:
+    """What one column of the daily level matrix holds."""
+
+    site: list[int] = field(default_factory=list)
+    material: list[int] = field(default_factory=list)   # -1 for all materials
+    quantity: list[str] = field(default_factory=list)
+    flow: list[bool] = field(default_factory=list)       # True: cumulative t, diffed into t/day
+
+    def add(self, site: int, material: int, quantity: str, flow: bool) -> None:
+        self.site.append(site)
+        self.material.append(material)
+        self.quantity.append(quantity)
+        self.flow.append(flow)
+
+    def __len__(self) -> int:
+        return len(self.site)
+
+
+@dataclass
+class Records:
+    """Column arrays of one replication's facts (see ``Recorder``)."""
+
+    shipments: dict[str, np.ndarray]
+    arrived: np.ndarray                # bool per shipment
+    levels: np.ndarray                 # (days, series) end-of-day values
+    series: SeriesMeta
+    end: dict[str, np.ndarray]         # end-of-horizon state and cumulative counters
+    horizon_days: int
+    events: int = 0                    # SimPy events processed (for benchmarks)
+
+
+class Recorder:
+    """Collects facts during a run."""
+
+    _COLUMNS = ("fleet", "origin", "destination", "material", "purpose", "mass_t",
+                "depart_d", "arrive_d", "loaded_km", "empty_km", "driver_h", "co2_kg")
+
+    def __init__(self, horizon_days: int, series: SeriesMeta):
+        self.horizon_days = horizon_days
+        self.series = series
+        self._rows: list[tuple] = []
+        self._arrivals: list[int] = []
+        self.levels = np.zeros((horizon_days, len(series)))
+
+    def shipment(self, fleet: int, origin: int, destination: int, material: int, purpose: int,
+                 mass_t: float, depart_d: float, arrive_d: float, loaded_km: float,
+                 empty_km: float, driver_h: float, co2_kg: float) -> int:
+        """Note a loaded truck leaving; returns the shipment id."""
+        self._rows.append((fleet, origin, destination, material, purpose, mass_t, depart_d,
+                           arrive_d, loaded_km, empty_km, driver_h, co2_kg))
+        return len(self._rows) - 1
+
+    def arrival(self, shipment_id: int) -> None:
+        """Note that shipment ``shipment_id`` was unloaded at its destination."""
+        self._arrivals.append(shipment_id)
+
+    def day_levels(self, day: int, values: np.ndarray) -> None:
+        """Note the end-of-day values of every series for ``day``."""
+        self.levels[day] = values
+
+    def finish(self, end: dict[str, np.ndarray], events: int = 0) -> Records:
+        n = len(self._rows)
+        if n:
+            cols = list(zip(*self._rows, strict=True))
+        else:
+            cols = [()] * len(self._COLUMNS)
+        shipments = {}
+        for name, values in zip(self._COLUMNS, cols, strict=True):
+            dtype = np.int64 if name in ("fleet", "origin", "destination", "material", "purpose") else float
+            shipments[name] = np.array(values, dtype=dtype)
+        arrived = np.zeros(n, dtype=bool)
+        if self._arrivals:
+            arrived[np.array(self._arrivals, dtype=np.int64)] = True
+        levels = self.levels.copy()
+        flows = np.array(self.series.flow, dtype=bool)
+        if flows.any():
+            cumulative = levels[:, flows]
+            levels[:, flows] = np.diff(cumulative, axis=0, prepend=0.0)
+        return Records(shipments, arrived, levels, self.series, end, self.horizon_days, events)
