@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ptce_flows.metrics.balance import check_balance, totals
-from ptce_flows.sim.records import Records
+from ptce_flows.sim.records import Records, SeriesMeta
 from ptce_flows.sim.world import World
 from ptce_flows.units import DAYS_PER_YEAR, FTE_HOURS_PER_YEAR, T_PER_KT
 
@@ -52,6 +52,7 @@ class ReplicationSummary:
     jobs: dict[str, dict[str, dict[str, float]]]
     flows: dict[tuple[str, str, str, str], np.ndarray]   # (origin, destination, material, fleet) -> FLOW_COLUMNS
     levels: np.ndarray                                   # (days, series)
+    series: SeriesMeta = field(default_factory=SeriesMeta)
     events: int = 0
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -138,6 +139,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         jobs={"by_site": jobs_site, "by_fleet": jobs_fleet, "by_activity": jobs_activity},
         flows=flows(world, rec),
         levels=rec.levels,
+        series=rec.series,
         events=rec.events,
         extra={k: v for k, v in t.items() if k not in kpis},
     )

@@ -3,6 +3,7 @@
 from ptce_flows.scenario.loader import (
     LoadedScenario,
     load_scenario,
+    load_dict,
     load_with_variants,
     parse_override,
     resolved_dict,
@@ -13,6 +14,7 @@ __all__ = [
     "LoadedScenario",
     "ScenarioSpec",
     "load_scenario",
+    "load_dict",
     "load_with_variants",
     "parse_override",
     "resolved_dict",

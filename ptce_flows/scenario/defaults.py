@@ -51,6 +51,11 @@ DEFAULTS: dict[str, Default] = {
     "fleets.*.co2_kg_per_km_empty": Default(
         None, "kg CO2e per vehicle-km", "same as co2_kg_per_km when not given"
     ),
+    "sites.*.reception_days": Default(
+        1, "day",
+        "estimate: a load may wait one day on the reception pad before processing starts; "
+        "0 means it must start on its arrival day",
+    ),
     "sites.*.collection.every_days": Default(1, "day", "daily collection"),
     "sites.*.collection.full_loads_only": Default(False, "-", "a round clears the stock"),
     "sites.*.supply.*.capture_rate": Default(1.0, "fraction", "the rate given is what is collected"),

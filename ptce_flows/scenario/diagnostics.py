@@ -78,9 +78,8 @@ def _problem(err: dict, path: tuple, doc, file: str, root, data) -> Problem:
     line = doc.line_of(path)
     where = dotted(path)
     if kind == "missing":
-        parent_keys = _allowed_keys(root, path[:-1], data)
         return Problem(file, doc.line_of(path[:-1]), where, "missing required key",
-                       f"add '{path[-1]}'" + (f"; keys here: {', '.join(parent_keys)}" if parent_keys else ""))
+                       f"add '{path[-1]}'; see docs/scenario-format.md")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(root, path[:-1], data)
         key = str(path[-1])

@@ -143,18 +143,33 @@ def load_document(
 
 
 def load_with_variants(file: str | Path) -> list[LoadedScenario]:
-    """The base scenario and each of its variants, all validated (used by ``validate``)."""
+    """The base scenario and each of its variants, all validated (used by ``validate``).
+
+    Problems of the base and of every variant are reported together.
+    """
     file = str(file)
     text = read_text(file)
     doc = parse_yaml(text, file)
-    base = load_document(doc, file)
-    out = [base]
+    out: list[LoadedScenario] = []
     problems: list[Problem] = []
-    for name in base.spec.variants:
-        try:
-            out.append(load_document(doc, file, name))
-        except ScenarioError as exc:
-            problems += exc.problems
+    try:
+        out.append(load_document(doc, file))
+    except ScenarioError as exc:
+        problems += exc.problems
+    variants = doc.data.get("variants") if isinstance(doc.data, dict) else None
+    if isinstance(variants, dict):
+        for name in variants:
+            try:
+                out.append(load_document(doc, file, name))
+            except ScenarioError as exc:
+                for p in exc.problems:
+                    if p in problems:
+                        continue
+                    tagged = Problem(p.file, p.line, p.path, f"with variant '{name}': {p.message}", p.allowed)
+                    if not p.path.startswith("variants.") and tagged not in problems:
+                        problems.append(tagged)
+                    elif p.path.startswith("variants.") and p not in problems:
+                        problems.append(p)
     if problems:
         raise ScenarioError(problems)
     return out
@@ -165,3 +180,11 @@ def resolved_dict(loaded: LoadedScenario) -> dict:
     data = loaded.spec.model_dump(mode="json")
     data["variants"] = {}
     return data
+
+
+def load_dict(data: dict, file: str = "<scenario>", variant: str | None = None) -> LoadedScenario:
+    """Validate a scenario given as plain data (tests, generators); no line numbers."""
+    import yaml as _yaml
+
+    text = _yaml.safe_dump(data, sort_keys=False)
+    return load_document(parse_yaml(text, file), file, variant)

@@ -138,6 +138,7 @@ class TreatmentSiteSpec(SiteBase):
     capacity_t_per_day: Annotated[float, Field(gt=0.0, le=BIG)] | None = None
     capacity_t_per_year: Annotated[float, Field(gt=0.0, le=BIG)] | None = None
     storage_t: Annotated[float, Field(gt=0.0, le=BIG)]
+    reception_days: Annotated[int, Field(ge=0, le=30)] = default("sites.*.reception_days")
     jobs: JobsSpec | None = None
     overflow_to: Id | None = None
 

@@ -97,7 +97,7 @@ class Model:
         return self.finalise()
 
     def finalise(self) -> Records:
-        self.recorder.day_levels(self.world.horizon_days - 1, self._levels())
+        self.recorder.day_levels(self.world.horizon_days - 1, self._levels(self.world.horizon_days - 1))
         s = self.sites
         end = {
             "sup_generated": self.supply.generated.copy(),
@@ -125,7 +125,7 @@ class Model:
         w = self.world
         for day in range(w.horizon_days):
             if day:
-                self.recorder.day_levels(day - 1, self._levels())
+                self.recorder.day_levels(day - 1, self._levels(day - 1))
             doy = int(day_of_year(day, w.start_day_of_year))
             inwin = self.demand.accrue(doy)
             self.supply.generate(doy)
@@ -235,6 +235,7 @@ class Model:
         purpose, a, b, m, mass, _ = job
         info = fleet.info
         load_d = info.loading_h / HOURS_PER_DAY
+        start_day = 0
         if purpose == COLLECTION:
             origin = int(w.sup_site[a])
             lead = self._depot_leg(fleet, origin)
@@ -242,7 +243,7 @@ class Model:
             for t, km in w.sup_candidates[a]:
                 arrive_day = int(now + lead + load_d + km / fleet.speed_kmd)
                 if self.sites[t].can_take(mass, arrive_day):
-                    self.sites[t].book(mass, arrive_day)
+                    start_day = self.sites[t].book(mass, arrive_day)
                     dest, dkm, kind = t, km, COLLECTION
                     break
                 self.sites[t].refused += mass
@@ -282,7 +283,7 @@ class Model:
 
         def arrive() -> None:
             if kind == COLLECTION:
-                self.sites[dest].receive(m, mass)
+                self.sites[dest].receive(m, mass, start_day)
             elif kind == OVERFLOW:
                 self.disposed_waste[dest, m] += mass
             elif kind == DELIVERY:
@@ -314,6 +315,7 @@ class Model:
         for info in w.treatments:
             for m in info.inputs.tolist():
                 meta.add(info.site, m, "intake", True)
+            meta.add(info.site, -1, "processed", False)
             meta.add(info.site, -1, "in_process", False)
             for m in info.out_mats.tolist():
                 meta.add(info.site, m, "stored", False)
@@ -324,12 +326,12 @@ class Model:
                 meta.add(info.site, m, "disposed", True)
         return meta
 
-    def _levels(self) -> np.ndarray:
+    def _levels(self, day: int) -> np.ndarray:
         parts = [self.supply.stock]
         for site in self.sites:
             info = site.info
             parts.append(site.intake[info.inputs])
-            parts.append(np.array([site.in_process.sum()]))
+            parts.append(np.array([site.booked[day], site.in_process.sum()]))
             parts.append(site.store[info.out_mats])
         parts.append(self.demand.delivered)
         for d, info in enumerate(self.world.disposals):

@@ -31,7 +31,8 @@ class Supply:
         cv = world.sup_cv
         self._groups = []
         for code in (0, 1, 2):
-            idx = np.flatnonzero((world.sup_dist == code) & (cv > 0))
+            # below 1e-6 the noise is invisible (and 1/cv^2 would overflow): treat as constant
+            idx = np.flatnonzero((world.sup_dist == code) & (cv > 1e-6))
             if len(idx):
                 self._groups.append((code, idx, cv[idx]))
         self._phase = np.arange(n) % np.maximum(world.sup_every, 1) if n else np.zeros(0, dtype=np.int64)

@@ -1,11 +1,15 @@
-"""Treatment sites: intake limited per day, batches that mature after the residence time,
-and a product store whose capacity is never exceeded.
+"""Treatment sites: a processing ledger limited per day, batches that mature after the
+residence time, and a product store whose capacity is never exceeded.
 
-A load is accepted only if (a) the intake already booked for its arrival day plus the load
-fits ``capacity_t_per_day`` and (b) the products in store, the products still to come from
-batches in process or on the road, and this load's products fit ``storage_t``. The booking is
-made when the truck leaves the source, so a full site sends waste elsewhere at once. Each
-arrival is a batch: a SimPy timeout of ``residence_days`` releases its products.
+Intake works like a reception pad in front of a line of ``capacity_t_per_day``: each load is
+booked on a per-day ledger, filling the first day that still has room and spilling into the
+following days (so a 10 t load at a 5 t/day site takes two days of capacity). A load is
+accepted only if (a) processing can start within ``reception_days`` of its arrival and (b) the
+products in store, the products still to come from batches in process or on the road, and this
+load's products fit ``storage_t``. The booking is made when the truck leaves the source, so a
+full site sends waste elsewhere at once. Each load is a batch: it starts when its processing
+starts and a SimPy timeout of ``residence_days`` later releases its products. The ledger never
+exceeds the capacity of any day.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ class TreatmentSite:
     def __init__(self, env: simpy.Environment, info: TreatmentInfo, n_materials: int, horizon_days: int):
         self.env = env
         self.info = info
-        self.booked = np.zeros(horizon_days + 366)   # intake booked per arrival day
+        self.booked = np.zeros(horizon_days + 400)   # t of processing booked per day
+        self.capacity = info.capacity_t_per_day
+        self.reception_days = info.reception_days
         self.yield_total = info.yield_total
         self.projected = 0.0           # products still to come (in process or on the road)
         self.store = np.zeros(n_materials)      # products in store, t
@@ -35,9 +41,22 @@ class TreatmentSite:
         self.refused = 0.0                      # cumulative t turned away (went elsewhere)
         self._out = list(zip(info.out_mats.tolist(), info.out_coefs.tolist(), strict=True))
 
+    def _first_free(self, day: int) -> int:
+        """First day in [day, day + reception_days] with room on the ledger, or -1."""
+        booked, room = self.booked, self.capacity - _EPS
+        for d in range(day, day + self.reception_days + 1):
+            if d >= len(booked):
+                self._grow(d)
+                booked = self.booked
+            if booked[d] < room:
+                return d
+        return -1
+
+    def _grow(self, day: int) -> None:
+        self.booked = np.concatenate([self.booked, np.zeros(max(day + 1 - len(self.booked), 365))])
+
     def can_take(self, mass: float, day: int) -> bool:
-        day = min(day, len(self.booked) - 1)
-        if self.booked[day] + mass > self.info.capacity_t_per_day + _EPS:
+        if self._first_free(day) < 0:
             return False
         if self.yield_total > 0:
             future = self.store.sum() + self.projected + mass * self.yield_total
@@ -45,16 +64,28 @@ class TreatmentSite:
                 return False
         return True
 
-    def book(self, mass: float, day: int) -> None:
-        self.booked[min(day, len(self.booked) - 1)] += mass
+    def book(self, mass: float, day: int) -> int:
+        """Book ``mass`` on the ledger from the first free day; return that day."""
+        start = self._first_free(day)
+        rest, d = mass, start
+        while rest > _EPS:
+            if d >= len(self.booked):
+                self._grow(d)
+            take = min(self.capacity - self.booked[d], rest)
+            if take > 0:
+                self.booked[d] += take
+                rest -= take
+            d += 1
         self.projected += mass * self.yield_total
+        return start
 
-    def receive(self, material: int, mass: float) -> None:
-        """A booked load arrives: it starts a batch."""
+    def receive(self, material: int, mass: float, start_day: int) -> None:
+        """A booked load arrives: its batch starts when its processing starts."""
         self.intake[material] += mass
         self.in_process[material] += mass
-        if self.info.residence_days > 0:
-            self.env.timeout(self.info.residence_days).callbacks.append(
+        delay = max(0.0, start_day - self.env.now) + self.info.residence_days
+        if delay > 0:
+            self.env.timeout(delay).callbacks.append(
                 lambda _event, m=material, t=mass: self.mature(m, t))
         else:
             self.mature(material, mass)

@@ -51,6 +51,7 @@ class TreatmentInfo:
     fte_per_kt: float
     insertion_share: float
     overflow: int = -1      # disposal index for refused waste, or -1 (nearest)
+    reception_days: int = 1  # days a load may wait before processing starts
 
     @property
     def yield_total(self) -> float:
@@ -227,6 +228,7 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
             out_coefs=np.array(list(p.outputs.values()), dtype=float),
             fixed_fte=jobs.fixed_fte, fte_per_kt=jobs.fte_per_kt, insertion_share=jobs.insertion_share,
             overflow=disp_ix[s.overflow_to] if s.overflow_to else -1,
+            reception_days=s.reception_days,
         ))
     disposals = []
     for sid in disp_ids:

@@ -1,0 +1,167 @@
+"""Command-line front end: parse, call the experiment and report layers, print, exit.
+
+Exit codes: 0 success; 2 bad input (every problem printed as FILE:LINE: key.path: message);
+1 an internal error (a bug: please report it); 130 interrupted. ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ptce_flows import __version__
+from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError
+
+
+def _positive(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, found '{text}'") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be at least 1, found {value}")
+        return value
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a whole number, found '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be 0 or more, found {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit code 2 with a one-line hint
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ptce-flows", description=(
+        "Simulate territorial material loops (sources -> treatment -> farms and outlets) "
+        "from a YAML scenario."))
+    parser.add_argument("--version", action="version", version=f"ptce-flows {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check scenario files (and all their variants)")
+    p.add_argument("files", nargs="+", metavar="SCENARIO.yaml")
+
+    p = sub.add_parser("run", help="simulate a scenario and write its results")
+    p.add_argument("file", metavar="SCENARIO.yaml")
+    p.add_argument("--out", metavar="DIR", help="results folder (default results/<file stem>/)")
+    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed)")
+    p.add_argument("--replications", type=_positive("--replications"), default=1, metavar="N",
+                   help="independent replications (default 1)")
+    p.add_argument("--jobs", type=_positive("--jobs"), default=1, metavar="N",
+                   help="worker processes for replications (default 1)")
+    p.add_argument("--days", type=_positive("--days"), metavar="N", help="horizon in days (overrides the file)")
+    p.add_argument("--variant", metavar="NAME", help="run a variant defined in the scenario")
+    p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a value, e.g. sites.platform.capacity_t_per_day=40 (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def cmd_validate(args) -> int:
+    from ptce_flows.scenario import load_with_variants
+    from ptce_flows.sim.world import build_world
+
+    failed = 0
+    for file in args.files:
+        try:
+            scenarios = load_with_variants(file)
+            for loaded in scenarios:
+                build_world(loaded)
+        except ScenarioError as exc:
+            if args.debug:
+                raise
+            failed += 1
+            for problem in exc.problems:
+                print(problem.format(), file=sys.stderr)
+            continue
+        base = scenarios[0]
+        spec = base.spec
+        kinds: dict[str, int] = {}
+        for site in spec.sites.values():
+            kinds[site.kind] = kinds.get(site.kind, 0) + 1
+        detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
+        print(f"OK {file}: '{spec.name}', {len(spec.sites)} sites ({detail}), {len(spec.fleets)} fleets, "
+              f"{spec.horizon_days} days, {len(scenarios) - 1} variant(s)")
+        for loaded in scenarios:
+            for warning in loaded.warnings:
+                print(f"warning: {warning.format()}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def cmd_run(args) -> int:
+    from ptce_flows.experiment import run_scenario
+    from ptce_flows.metrics.aggregate import summary_dict
+    from ptce_flows.reports.console import headline_table
+    from ptce_flows.reports.run_output import default_out_dir, write_run
+    from ptce_flows.scenario import load_scenario, parse_override
+
+    overrides = dict(parse_override(p) for p in args.param)
+    if args.days is not None:
+        overrides["horizon_days"] = args.days
+    loaded = load_scenario(args.file, variant=args.variant, overrides=overrides or None)
+    if not args.quiet:
+        for warning in loaded.warnings:
+            print(f"warning: {warning.format()}", file=sys.stderr)
+    out = Path(args.out) if args.out else default_out_dir(loaded.stem, loaded.variant)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: '{out}' exists and is not a folder")
+    started = time.perf_counter()
+    result = run_scenario(loaded, seed=args.seed, replications=args.replications, jobs=args.jobs)
+    write_run(result, out, ["ptce-flows", *sys.argv[1:]])
+    if not args.quiet:
+        summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
+        print(headline_table(summary))
+        print(f"\nResults in {out}/ ({time.perf_counter() - started:.2f} s)")
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        if args.debug:
+            raise
+        problems = getattr(exc, "problems", None)
+        if problems:
+            for problem in problems:
+                print(problem.format(), file=sys.stderr)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PtceFlowsError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so plainly
+        if args.debug:
+            raise
+        print(f"internal error (a bug in ptce-flows, please report it): {type(exc).__name__}: {exc}\n"
+              "rerun with --debug for the traceback", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

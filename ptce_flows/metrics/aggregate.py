@@ -1,0 +1,109 @@
+"""Combine replications into the published figures: summary.json, flows and time series.
+
+Every KPI is the mean over replications; with more than one replication each gets its
+standard deviation and 95 % confidence interval (``uncertainty``). Flows are mean tonnages per
+(origin, destination, material, fleet). Daily series give the mean and the 2.5 and 97.5
+percentiles across replications (equal to the mean with one replication).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ptce_flows.metrics.kpis import FLOW_COLUMNS, KPI_UNITS, ReplicationSummary
+from ptce_flows.metrics.stats import mean_ci, mean_dicts
+from ptce_flows.sim.world import World
+
+#: rounding of published figures (tonnes to the gram, km to the metre); keeps files readable
+#: and identical across platforms whose last float bits differ
+DIGITS = 6
+
+
+def _r(x: float) -> float:
+    return float(round(float(x), DIGITS))
+
+
+def summary_dict(name: str, world: World, seed: int, runs: list[ReplicationSummary],
+                 variant: str | None = None) -> dict:
+    """The summary.json document (see docs/outputs.md for the contract)."""
+    kpis, uncertainty = {}, {}
+    for key in KPI_UNITS:
+        values = [run.kpis[key] for run in runs]
+        mean, std, low, high = mean_ci(values)
+        kpis[key] = _r(mean)
+        if len(runs) > 1:
+            uncertainty[key] = {"std": _r(std), "ci95": [_r(low), _r(high)]}
+    if len(runs) > 1:
+        # the balance error is a maximum, not an average: publish the worst replication
+        kpis["mass_balance_error_t"] = _r(max(run.kpis["mass_balance_error_t"] for run in runs))
+    out = {
+        "scenario": name,
+        "variant": variant,
+        "horizon_days": world.horizon_days,
+        "seed": seed,
+        "replications": len(runs),
+        "kpis": kpis,
+        "units": dict(KPI_UNITS),
+        "products_t": _rounded(mean_dicts([run.products_t for run in runs])),
+        "by_fleet": _rounded(mean_dicts([run.by_fleet for run in runs])),
+        "jobs": _rounded(mean_dicts([run.jobs for run in runs])),
+        "end_stock_t": _rounded(mean_dicts([run.extra for run in runs])),
+    }
+    if len(runs) > 1:
+        out["uncertainty"] = uncertainty
+    return out
+
+
+def _rounded(tree):
+    if isinstance(tree, dict):
+        return {k: _rounded(v) for k, v in tree.items()}
+    return _r(tree)
+
+
+def flow_rows(runs: list[ReplicationSummary]) -> list[dict]:
+    """Mean flows over replications, one row per (origin, destination, material, fleet)."""
+    keys: list = []
+    seen = set()
+    for run in runs:
+        for key in run.flows:
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+    keys.sort()
+    rows = []
+    for key in keys:
+        total = np.zeros(len(FLOW_COLUMNS))
+        for run in runs:
+            if key in run.flows:
+                total += run.flows[key]
+        mean = total / len(runs)
+        row = dict(zip(("origin", "destination", "material", "fleet"), key, strict=True))
+        row.update({col: _r(v) for col, v in zip(FLOW_COLUMNS, mean, strict=True)})
+        rows.append(row)
+    return rows
+
+
+def timeseries_rows(world: World, runs: list[ReplicationSummary]) -> list[dict]:
+    """Daily levels in long format with mean and 95 % band across replications."""
+    series = runs[0].series
+    stack = np.stack([run.levels for run in runs])  # (R, days, series)
+    mean = stack.mean(axis=0)
+    if len(runs) > 1:
+        low, high = np.percentile(stack, [2.5, 97.5], axis=0)
+    else:
+        low = high = mean
+    rows = []
+    for j in range(len(series)):
+        site = world.sites[series.site[j]]
+        kind = world.site_kind[series.site[j]]
+        material = world.materials[series.material[j]] if series.material[j] >= 0 else "all"
+        quantity = series.quantity[j]
+        unit = "t/day" if series.flow[j] else "t"
+        for day in range(mean.shape[0]):
+            rows.append({
+                "time_d": day, "site": site, "kind": kind, "material": material,
+                "quantity": quantity, "unit": unit, "value": _r(mean[day, j]),
+                "low": _r(low[day, j]), "high": _r(high[day, j]),
+            })
+    rows.sort(key=lambda r: (r["site"], r["material"], r["quantity"], r["time_d"]))
+    return rows

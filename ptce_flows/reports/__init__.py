@@ -1,0 +1,1 @@
+"""Reports layer: result files on disk (CSV, JSON, YAML; figures and documents)."""

@@ -1,0 +1,75 @@
+"""The files of a run: summary.json, flows.csv, timeseries.csv, scenario.resolved.yaml and
+manifest.json, written together into one results folder (atomically)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from ptce_flows import __version__
+from ptce_flows.experiment import RunResult, replication_seeds
+from ptce_flows.metrics.aggregate import flow_rows, summary_dict, timeseries_rows
+from ptce_flows.reports.files import atomic_dir, write_csv, write_json, write_yaml
+from ptce_flows.scenario.loader import resolved_dict
+
+FLOW_FIELDS = ["scenario", "origin", "destination", "material", "fleet",
+               "mass_t", "trips", "vehicle_km", "tonne_km", "co2_kg"]
+SERIES_FIELDS = ["scenario", "time_d", "site", "kind", "material", "quantity", "unit",
+                 "value", "low", "high"]
+
+
+def default_out_dir(result_or_stem, variant: str | None = None) -> Path:
+    stem = result_or_stem if isinstance(result_or_stem, str) else result_or_stem.loaded.stem
+    return Path("results") / (stem if variant is None else f"{stem}-{variant}")
+
+
+def manifest(result: RunResult, command: list[str]) -> dict:
+    loaded = result.loaded
+    seeds = replication_seeds(result.seed, result.replications)
+    return {
+        "package": "ptce-flows",
+        "version": __version__,
+        "scenario_file": loaded.file,
+        "scenario_sha256": loaded.sha256,
+        "scenario_name": loaded.spec.name,
+        "variant": loaded.variant,
+        "overrides": {k: v for k, v in loaded.overrides},
+        "seed": result.seed,
+        "replications": result.replications,
+        "replication_seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in seeds],
+        "horizon_days": result.world.horizon_days,
+        "jobs": result.jobs,
+        "command_line": command,
+        "wall_time_s": round(result.wall_time_s, 4),
+        "finished_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "simpy": simpy.__version__,
+    }
+
+
+def write_run(result: RunResult, out_dir: str | Path, command: list[str]) -> Path:
+    """Write every result file of ``result`` into ``out_dir`` (replacing it atomically)."""
+    loaded = result.loaded
+    summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
+    flows = flow_rows(result.runs)
+    series = timeseries_rows(result.world, result.runs)
+    for row in flows:
+        row["scenario"] = loaded.label
+    for row in series:
+        row["scenario"] = loaded.label
+    header = (f"# Resolved scenario: every default filled in.\n# Source: {loaded.file}"
+              f"{' variant ' + loaded.variant if loaded.variant else ''} (sha256 {loaded.sha256[:12]})\n")
+    with atomic_dir(out_dir) as tmp:
+        write_json(tmp / "summary.json", summary)
+        write_csv(tmp / "flows.csv", flows, FLOW_FIELDS)
+        write_csv(tmp / "timeseries.csv", series, SERIES_FIELDS)
+        write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(loaded), header)
+        write_json(tmp / "manifest.json", manifest(result, command))
+    return Path(out_dir)
