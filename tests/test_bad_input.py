@@ -8,10 +8,9 @@ import re
 import pytest
 import yaml
 
+from conftest import MINIMAL, run_cli
 from ptce_flows.errors import ScenarioError
 from ptce_flows.scenario import load_scenario, load_with_variants
-
-from conftest import MINIMAL, run_cli
 
 MINIMAL_TEXT = MINIMAL.read_text()
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import MINIMAL
 from ptce_flows.experiment import run_scenario
 from ptce_flows.metrics.aggregate import summary_dict
 from ptce_flows.scenario import load_scenario
-
-from conftest import MINIMAL
 
 
 @pytest.fixture(scope="module")

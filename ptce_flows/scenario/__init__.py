@@ -2,8 +2,8 @@
 
 from ptce_flows.scenario.loader import (
     LoadedScenario,
-    load_scenario,
     load_dict,
+    load_scenario,
     load_with_variants,
     parse_override,
     resolved_dict,

@@ -321,7 +321,7 @@ class Model:
                 meta.add(info.site, m, "stored", False)
         for e in range(len(w.dem_site)):
             meta.add(int(w.dem_site[e]), int(w.dem_mat[e]), "delivered", True)
-        for d, info in enumerate(w.disposals):
+        for info in w.disposals:
             for m in info.accepts.tolist():
                 meta.add(info.site, m, "disposed", True)
         return meta

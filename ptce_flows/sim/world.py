@@ -209,7 +209,7 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
                         problems.append(loaded.problem(("fleets", fid, "depot"),
                                                        f"depot '{f.depot}' cannot reach '{s}'",
                                                        "add roads joining them"))
-            for k, s in enumerate(sites):
+            for k in range(len(sites)):
                 depot_km[(fleet_ix[fid], k)] = float(d[k])
     if problems:
         raise NetworkError(problems)
