@@ -18,6 +18,8 @@ from ptce_flows.sim.world import World
 #: and identical across platforms whose last float bits differ
 DIGITS = 6
 
+END_STOCK = ("source_stock_t", "waste_in_transit_t", "in_process_t", "stored_t", "product_in_transit_t")
+
 
 def _r(x: float) -> float:
     return float(round(float(x), DIGITS))
@@ -47,16 +49,24 @@ def summary_dict(name: str, world: World, seed: int, runs: list[ReplicationSumma
         "products_t": _rounded(mean_dicts([run.products_t for run in runs])),
         "by_fleet": _rounded(mean_dicts([run.by_fleet for run in runs])),
         "jobs": _rounded(mean_dicts([run.jobs for run in runs])),
-        "end_stock_t": _rounded(mean_dicts([run.extra for run in runs])),
+        "end_stock_t": _rounded(mean_dicts([{k: run.extra[k] for k in END_STOCK} for run in runs])),
     }
+    if any(run.extra.get("breakdowns") for run in runs):
+        out["breakdowns"] = _rounded(mean_dicts(
+            [{"count": run.extra["breakdowns"], "vehicle_days_lost": run.extra["downtime_d"]} for run in runs]))
     if len(runs) > 1:
         out["uncertainty"] = uncertainty
     return out
 
 
 def _rounded(tree):
+    """Round every number in a nested dict/list (None and ints kept as they are)."""
     if isinstance(tree, dict):
         return {k: _rounded(v) for k, v in tree.items()}
+    if isinstance(tree, list | tuple):
+        return [_rounded(v) for v in tree]
+    if tree is None or isinstance(tree, bool | int | str):
+        return tree
     return _r(tree)
 
 

@@ -141,7 +141,9 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         levels=rec.levels,
         series=rec.series,
         events=rec.events,
-        extra={k: v for k, v in t.items() if k not in kpis},
+        extra={**{k: v for k, v in t.items() if k not in kpis},
+               "breakdowns": float(rec.end["breakdowns"][0]) if "breakdowns" in rec.end else 0.0,
+               "downtime_d": float(rec.end["downtime_d"][0]) if "downtime_d" in rec.end else 0.0},
     )
 
 

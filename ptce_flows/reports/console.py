@@ -56,3 +56,29 @@ def headline_table(summary: dict) -> str:
     for label, value, unit, ci in rows:
         lines.append(f"{label:<{w0}}  {value:>{w1}}  {unit:<{w2}}  {ci}".rstrip())
     return "\n".join(lines)
+
+
+def disruption_table(cost: dict) -> str:
+    """What the declared disruptions cost, against the same run without them."""
+    rows = [
+        ("not_diverted_t", "Sent to disposal instead of treatment", "t"),
+        ("extra_tonne_km", "Extra tonne-km", "t.km"),
+        ("extra_vehicle_km", "Extra vehicle-km", "km"),
+        ("extra_co2_t", "Extra transport CO2", "t CO2e"),
+        ("extra_unmet_demand_t", "Extra demand not met", "t"),
+    ]
+    lines = ["", "Disruptions, against the same run without them (same seeds):"]
+    for key, label, unit in rows:
+        lines.append(f"  {label:<40} {fmt(cost[key]['mean'], unit):>12} {unit}")
+    rec = cost.get("recovery_days")
+    if rec is not None:
+        if rec["mean"] is None:
+            text = "not recovered within the horizon"
+        else:
+            text = f"{rec['mean']:.1f} days after day {rec['after_day']}"
+            if rec["replications_recovered"] < rec["replications"]:
+                text += f" ({rec['replications_recovered']}/{rec['replications']} replications recovered)"
+        lines.append(f"  {'Backlog at sources recovered':<40} {text}")
+    if cost.get("breakdowns", {}).get("mean"):
+        lines.append(f"  {'Truck breakdowns':<40} {cost['breakdowns']['mean']:>12.1f}")
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ import simpy
 
 from ptce_flows import __version__
 from ptce_flows.experiment import RunResult, replication_seeds
-from ptce_flows.metrics.aggregate import flow_rows, summary_dict, timeseries_rows
+from ptce_flows.metrics.aggregate import _rounded, flow_rows, summary_dict, timeseries_rows
 from ptce_flows.reports.files import atomic_dir, write_csv, write_json, write_yaml
 from ptce_flows.scenario.loader import resolved_dict
 
@@ -54,10 +54,18 @@ def manifest(result: RunResult, command: list[str]) -> dict:
     }
 
 
-def write_run(result: RunResult, out_dir: str | Path, command: list[str]) -> Path:
-    """Write every result file of ``result`` into ``out_dir`` (replacing it atomically)."""
+def write_run(result: RunResult, out_dir: str | Path, command: list[str],
+              disruption: dict | None = None) -> Path:
+    """Write every result file of ``result`` into ``out_dir`` (replacing it atomically).
+
+    ``disruption`` (from ``faults.cost_of_disruptions``) adds a ``disruption`` section to the
+    summary. The original scenario text is kept as ``scenario.yaml`` (its comments hold the
+    sources of the figures).
+    """
     loaded = result.loaded
     summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
+    if disruption is not None:
+        summary["disruption"] = _rounded(disruption)
     flows = flow_rows(result.runs)
     series = timeseries_rows(result.world, result.runs)
     for row in flows:
@@ -71,5 +79,6 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str]) -> Pat
         write_csv(tmp / "flows.csv", flows, FLOW_FIELDS)
         write_csv(tmp / "timeseries.csv", series, SERIES_FIELDS)
         write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(loaded), header)
+        (tmp / "scenario.yaml").write_text(loaded.text, encoding="utf-8")
         write_json(tmp / "manifest.json", manifest(result, command))
     return Path(out_dir)

@@ -139,6 +139,19 @@ def check_references(spec: ScenarioSpec, at: Locate) -> tuple[list[Problem], lis
             if sid not in spec.sites:
                 problems.append(at(base + ("serves", i), *_unknown("site", sid, spec.sites)))
 
+    treatment_ids = [s for s, v in spec.sites.items() if v.kind == "treatment"]
+    for i, d in enumerate(spec.disruptions):
+        base = ("disruptions", i)
+        if d.kind == "outage":
+            if d.site not in treatment_ids:
+                problems.append(at(base + ("site",), *_unknown("treatment site", d.site, treatment_ids)))
+        elif d.fleet not in spec.fleets:
+            problems.append(at(base + ("fleet",), *_unknown("fleet", d.fleet, spec.fleets)))
+        if getattr(d, "start_day", 0) >= spec.horizon_days:
+            warnings.append(at(base + ("start_day",),
+                               f"starts on day {d.start_day}, after the horizon ({spec.horizon_days} days)",
+                               "start_day counts from 0, the first simulated day"))
+
     for vid, variant in spec.variants.items():
         if variant.extends is not None and variant.extends not in spec.variants:
             problems.append(at(("variants", vid, "extends"), *_unknown("variant", variant.extends, spec.variants)))

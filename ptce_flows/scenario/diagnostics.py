@@ -19,6 +19,7 @@ from ptce_flows.errors import Problem
 from ptce_flows.scenario.yamlio import YamlDocument, dotted
 
 SITE_KINDS = ("source", "treatment", "farm", "outlet", "disposal")
+DISRUPTION_KINDS = ("outage", "fleet_unavailable", "breakdowns")
 
 _TYPE_WORDS = {
     "float": "a number",
@@ -87,11 +88,13 @@ def _problem(err: dict, path: tuple, doc, file: str, root, data) -> Problem:
         message = f"unknown key '{key}'" + (f"; did you mean '{guess[0]}'?" if guess else "")
         return Problem(file, line, where, message, "allowed: " + ", ".join(allowed) if allowed else "")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        tags = ctx.get("expected_tags") or ", ".join(f"'{k}'" for k in SITE_KINDS)
+        tags = ctx.get("expected_tags") or ", ".join(
+            f"'{k}'" for k in (DISRUPTION_KINDS if "disruptions" in path else SITE_KINDS))
         if kind == "union_tag_not_found":
             return Problem(file, line, where, "missing 'kind'", f"kind is one of {tags}")
         tag = str(ctx.get("tag"))
-        close = difflib.get_close_matches(tag, SITE_KINDS, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(
+            tag, DISRUPTION_KINDS if "disruptions" in path else SITE_KINDS, n=1, cutoff=0.6)
         guess = f"; did you mean '{close[0]}'?" if close else ""
         return Problem(file, doc.line_of(path + ("kind",)), dotted(path + ("kind",)),
                        f"unknown kind '{tag}'{guess}", f"kind is one of {tags}")

@@ -233,6 +233,42 @@ class FleetSpec(Spec):
         return self.co2_kg_per_km if self.co2_kg_per_km_empty is None else self.co2_kg_per_km_empty
 
 
+class OutageSpec(Spec):
+    """A treatment site closed for some days: it accepts and processes nothing."""
+
+    kind: Literal["outage"]
+    site: Id
+    start_day: Annotated[int, Field(ge=0, le=36500)]
+    days: Annotated[int, Field(ge=1, le=36500)]
+    description: str = ""
+
+
+class FleetUnavailableSpec(Spec):
+    """A share of a fleet's vehicles out of service for some days."""
+
+    kind: Literal["fleet_unavailable"]
+    fleet: Id
+    share: Annotated[float, Field(gt=0.0, le=1.0)]
+    start_day: Annotated[int, Field(ge=0, le=36500)]
+    days: Annotated[int, Field(ge=1, le=36500)]
+    description: str = ""
+
+
+class BreakdownSpec(Spec):
+    """Random truck breakdowns: a Poisson rate per vehicle, each repair a fixed duration."""
+
+    kind: Literal["breakdowns"]
+    fleet: Id
+    per_vehicle_per_year: Annotated[float, Field(gt=0.0, le=365.0)]
+    repair_days: Annotated[float, Field(gt=0.0, le=365.0)]
+    description: str = ""
+
+
+DisruptionSpec = Annotated[
+    OutageSpec | FleetUnavailableSpec | BreakdownSpec, Field(discriminator="kind")
+]
+
+
 class VariantSpec(Spec):
     description: str = ""
     extends: Id | None = None
@@ -261,6 +297,7 @@ class ScenarioSpec(Spec):
     roads: list[Road] = Field(default_factory=list)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     fleets: Annotated[dict[Id, FleetSpec], Field(min_length=1)]
+    disruptions: list[DisruptionSpec] = Field(default_factory=list)
     variants: dict[Id, VariantSpec] = Field(default_factory=dict)
     references: dict[Id, ReferenceSpec] = Field(default_factory=dict)
 

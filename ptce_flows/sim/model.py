@@ -68,7 +68,11 @@ class Model:
         self.supply = Supply(world, np.random.default_rng(streams["supply"]))
         self.demand = Demand(world)
         n_mat = len(world.materials)
-        self.sites = [TreatmentSite(self.env, t, n_mat, world.horizon_days) for t in world.treatments]
+        self.sites = [TreatmentSite(self.env, t, n_mat, world.horizon_days, world.outages.get(k))
+                      for k, t in enumerate(world.treatments)]
+        self.rng_faults = np.random.default_rng(streams["faults"])
+        self.breakdowns = 0          # breakdowns that happened
+        self.downtime_d = 0.0        # vehicle-days lost to breakdowns
         self.fleets = [Fleet(self.env, i, f) for i, f in enumerate(world.fleets)]
         self.disposed_waste = np.zeros((len(world.disposals), n_mat))
         self.disposed_residue = np.zeros((len(world.disposals), n_mat))
@@ -88,8 +92,8 @@ class Model:
     def start(self) -> None:
         self.env.process(self.tick())
         for fleet in self.fleets:
-            for _ in range(fleet.info.vehicles):
-                self.env.process(self.truck(fleet))
+            for k in range(fleet.info.vehicles):
+                self.env.process(self.truck(fleet, k))
 
     def run(self) -> Records:
         self.start()
@@ -115,6 +119,8 @@ class Model:
             "dem_unmet": self.demand.unmet.copy(),
             "dem_open": self.demand.open.copy(),
             "dem_accrued": self.demand.accrued.copy(),
+            "breakdowns": np.array([self.breakdowns]),
+            "downtime_d": np.array([self.downtime_d]),
         }
         events = next(self.env._eid) if hasattr(self.env, "_eid") else 0
         return self.recorder.finish(end, events)
@@ -202,10 +208,14 @@ class Model:
 
     # --- trucks -------------------------------------------------------------------------
 
-    def truck(self, fleet: Fleet):
+    def truck(self, fleet: Fleet, k: int):
+        """Truck ``k`` of ``fleet``: take jobs from the queue and drive them, forever."""
         env = self.env
         shift_h = fleet.info.shift_h
         day, used = -1, 0.0
+        down = [(a, b) for a, b, n in self.world.fleet_down.get(fleet.index, []) if k < n]
+        failure = self.world.breakdowns.get(fleet.index)
+        next_failure = self.rng_faults.exponential(1.0 / failure[0]) if failure else np.inf
         while True:
             if fleet.queue:
                 job = fleet.queue.popleft()
@@ -214,6 +224,22 @@ class Model:
                 fleet.idle.append(wake)
                 job = yield wake
             now = env.now
+            if down or now >= next_failure:
+                # out of service: hand the job back and wait until the truck is available
+                until = now
+                for a, b in down:
+                    if a <= now < b:
+                        until = max(until, b)
+                if now >= next_failure:
+                    until = max(until, now + failure[1])
+                    self.breakdowns += 1
+                    self.downtime_d += failure[1]
+                    next_failure = until + self.rng_faults.exponential(1.0 / failure[0])
+                if until > now:
+                    fleet.queue.appendleft(job)
+                    self._wake_other(fleet)
+                    yield env.timeout(until - now)
+                    continue
             today = int(now + _EPS)
             if today != day:
                 day, used = today, 0.0
@@ -228,6 +254,11 @@ class Model:
             yield env.timeout(to_arrival)
             arrive()
             yield env.timeout(to_return)
+
+    def _wake_other(self, fleet: Fleet) -> None:
+        """An idle truck, if any, takes the job handed back."""
+        if fleet.idle and fleet.queue:
+            fleet.idle.pop().succeed(fleet.queue.popleft())
 
     def _start_trip(self, job: tuple, fleet: Fleet, now: float):
         """Load, choose where to go, book it, record the shipment; return the trip timing."""

@@ -23,10 +23,14 @@ _EPS = 1e-9
 
 
 class TreatmentSite:
-    def __init__(self, env: simpy.Environment, info: TreatmentInfo, n_materials: int, horizon_days: int):
+    def __init__(self, env: simpy.Environment, info: TreatmentInfo, n_materials: int, horizon_days: int,
+                 outages: list[tuple[int, int]] | None = None):
         self.env = env
         self.info = info
         self.booked = np.zeros(horizon_days + 400)   # t of processing booked per day
+        self.closed = np.zeros(horizon_days + 400, dtype=bool)  # outage days: no intake, no processing
+        for start, end in outages or []:
+            self.closed[start:end] = True
         self.capacity = info.capacity_t_per_day
         self.reception_days = info.reception_days
         self.yield_total = info.yield_total
@@ -42,20 +46,23 @@ class TreatmentSite:
         self._out = list(zip(info.out_mats.tolist(), info.out_coefs.tolist(), strict=True))
 
     def _first_free(self, day: int) -> int:
-        """First day in [day, day + reception_days] with room on the ledger, or -1."""
-        booked, room = self.booked, self.capacity - _EPS
+        """First open day in [day, day + reception_days] with room on the ledger, or -1."""
+        room = self.capacity - _EPS
         for d in range(day, day + self.reception_days + 1):
-            if d >= len(booked):
+            if d >= len(self.booked):
                 self._grow(d)
-                booked = self.booked
-            if booked[d] < room:
+            if self.booked[d] < room and not self.closed[d]:
                 return d
         return -1
 
     def _grow(self, day: int) -> None:
-        self.booked = np.concatenate([self.booked, np.zeros(max(day + 1 - len(self.booked), 365))])
+        extra = max(day + 1 - len(self.booked), 365)
+        self.booked = np.concatenate([self.booked, np.zeros(extra)])
+        self.closed = np.concatenate([self.closed, np.zeros(extra, dtype=bool)])
 
     def can_take(self, mass: float, day: int) -> bool:
+        if day < len(self.closed) and self.closed[day]:
+            return False  # the gate is shut on the arrival day
         if self._first_free(day) < 0:
             return False
         if self.yield_total > 0:
@@ -71,6 +78,9 @@ class TreatmentSite:
         while rest > _EPS:
             if d >= len(self.booked):
                 self._grow(d)
+            if self.closed[d]:
+                d += 1
+                continue
             take = min(self.capacity - self.booked[d], rest)
             if take > 0:
                 self.booked[d] += take

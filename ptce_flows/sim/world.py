@@ -109,6 +109,11 @@ class World:
     residues: dict[tuple[int, int], tuple[int, float, int]]
     # depot legs: (fleet index, site index) -> km
     depot_km: dict[tuple[int, int], float] = field(default_factory=dict)
+    # disruptions: treatment index -> [(first day, end day)); fleet index -> [(first, end, vehicles)];
+    # fleet index -> (breakdowns per vehicle per day, repair days)
+    outages: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    fleet_down: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
+    breakdowns: dict[int, tuple[float, float]] = field(default_factory=dict)
     network: RoadNetwork | None = None
 
     @property
@@ -306,6 +311,19 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
                 if np.isfinite(best[1]) and fleet is not None:
                     residues[(t, mat_ix[m])] = (best[0], best[1], fleet_ix[fleet])
 
+    outages: dict[int, list[tuple[int, int]]] = {}
+    fleet_down: dict[int, list[tuple[int, int, int]]] = {}
+    breakdowns: dict[int, tuple[float, float]] = {}
+    for d in spec.disruptions:
+        if d.kind == "outage":
+            outages.setdefault(treat_ix[d.site], []).append((d.start_day, d.start_day + d.days))
+        elif d.kind == "fleet_unavailable":
+            f = fleet_ix[d.fleet]
+            n = int(np.ceil(d.share * spec.fleets[d.fleet].vehicles - 1e-9))
+            fleet_down.setdefault(f, []).append((d.start_day, d.start_day + d.days, n))
+        else:
+            breakdowns[fleet_ix[d.fleet]] = (d.per_vehicle_per_year / DAYS_PER_YEAR, d.repair_days)
+
     horizon = horizon_days if horizon_days is not None else spec.horizon_days
     return World(
         name=spec.name, horizon_days=horizon, start_day_of_year=spec.start_day_of_year,
@@ -326,6 +344,7 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
         dem_unlimited=np.array(dem["unlimited"], dtype=bool), dem_window=windows, dem_last_day=last,
         dem_candidates=dem_candidates, dem_fleet=dem_fleet, residues=residues,
         depot_km=depot_km, network=network,
+        outages=outages, fleet_down=fleet_down, breakdowns=breakdowns,
     )
 
 
