@@ -104,8 +104,9 @@ def cmd_validate(args) -> int:
 
 def cmd_run(args) -> int:
     from ptce_flows.experiment import run_scenario
+    from ptce_flows.faults import cost_of_disruptions
     from ptce_flows.metrics.aggregate import summary_dict
-    from ptce_flows.reports.console import headline_table
+    from ptce_flows.reports.console import disruption_table, headline_table
     from ptce_flows.reports.run_output import default_out_dir, write_run
     from ptce_flows.scenario import load_scenario, parse_override
 
@@ -121,10 +122,13 @@ def cmd_run(args) -> int:
         raise UsageError(f"--out: '{out}' exists and is not a folder")
     started = time.perf_counter()
     result = run_scenario(loaded, seed=args.seed, replications=args.replications, jobs=args.jobs)
-    write_run(result, out, ["ptce-flows", *sys.argv[1:]])
+    disruption = cost_of_disruptions(result)
+    write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
         print(headline_table(summary))
+        if disruption is not None:
+            print(disruption_table(disruption))
         print(f"\nResults in {out}/ ({time.perf_counter() - started:.2f} s)")
     return 0
 
