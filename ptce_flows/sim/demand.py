@@ -51,6 +51,8 @@ class Demand:
             return []
         ok = inwin[idx]
         limited = self._limited[idx]
+        if np.ndim(payload):  # one payload per demand entry: keep this material's entries
+            payload = np.asarray(payload)[idx]
         want = ok & ((limited & ((self.open[idx] >= payload - _EPS) | (last[idx] & (self.open[idx] > _EPS))))
                      | ~limited)
         chosen = idx[want]
