@@ -7,6 +7,7 @@ Exit codes: 0 success; 2 bad input (every problem printed as FILE:LINE: key.path
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -136,9 +137,18 @@ def cmd_run(args) -> int:
 COMMANDS = {"validate": cmd_validate, "run": cmd_run}
 
 
+def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: results folders stay intact
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not in the main thread (embedded use): leave SIGTERM alone
+        previous = None
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
@@ -157,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        print("interrupted: previous results left as they were", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so plainly
         if args.debug:
@@ -165,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"internal error (a bug in ptce-flows, please report it): {type(exc).__name__}: {exc}\n"
               "rerun with --debug for the traceback", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -12,27 +12,76 @@ import csv
 import io
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner_pid(name: str) -> int | None:
+    try:
+        return int(name.rsplit("-", 2)[-2])
+    except (ValueError, IndexError):
+        return None
+
+
+def recover(target: str | Path) -> None:
+    """Clean up after a run that was killed while writing ``target``.
+
+    A leftover ``.NAME.tmp-PID-*`` folder of a dead process is deleted (it was never complete).
+    A leftover ``.NAME.old-PID-*`` folder holds the previous complete results: it is put back
+    if ``target`` is missing, deleted otherwise.
+    """
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        return
+    for entry in parent.iterdir():
+        for kind in ("tmp", "old"):
+            prefix = f".{target.name}.{kind}-"
+            if not entry.name.startswith(prefix):
+                continue
+            pid = _owner_pid(entry.name)
+            if pid is None or _pid_alive(pid):
+                continue
+            if kind == "old" and not target.exists():
+                os.replace(entry, target)
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_dir(target: str | Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder that replaces ``target`` when the block succeeds."""
+    """Yield a fresh temporary folder that replaces ``target`` when the block succeeds.
+
+    The temporary folder is a hidden sibling (same file system, so the final move is a
+    rename). If the block raises, or the process is interrupted, ``target`` is untouched and
+    the temporary folder is removed; if the process is killed outright, the next call cleans
+    up (see ``recover``).
+    """
     target = Path(target)
     parent = target.parent if str(target.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    recover(target)
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = parent / f".{target.name}.tmp-{tag}"
+    tmp.mkdir()
     try:
         yield tmp
-        os.chmod(tmp, 0o755)
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
-            os.rmdir(old)
+            old = parent / f".{target.name}.old-{tag}"
             os.replace(target, old)
             try:
                 os.replace(tmp, target)
