@@ -85,7 +85,13 @@ class _Loader(yaml.SafeLoader):
 
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse ``text`` into data and a path-to-line map, or raise ``ScenarioError``."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ScenarioError(Problem(file, line, "", f"not valid YAML: control character "
+                                    f"#x{exc.character:04x} is not allowed",
+                                    "plain text only; remove the character")) from None
     try:
         try:
             node = loader.get_single_node()
@@ -96,6 +102,11 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             if "\\t" in what or "'\\t'" in what or "tab" in what:
                 what += " (YAML forbids tabs for indentation; use spaces)"
             raise ScenarioError(Problem(file, line, "", f"not valid YAML: {what}")) from None
+        except yaml.reader.ReaderError as exc:
+            line = text[: exc.position].count("\n") + 1
+            raise ScenarioError(Problem(file, line, "", f"not valid YAML: control character "
+                                        f"#x{exc.character:04x} is not allowed",
+                                        "plain text only; remove the character")) from None
         except yaml.YAMLError as exc:
             raise ScenarioError(Problem(file, None, "", f"not valid YAML: {exc}")) from None
         if node is None:
