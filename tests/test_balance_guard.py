@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import MINIMAL
 from ptce_flows.cli import main
 from ptce_flows.errors import SimulationError
 from ptce_flows.experiment import run_scenario
 from ptce_flows.scenario import load_scenario
 from ptce_flows.sim.treatment import TreatmentSite
-
-from conftest import MINIMAL
 
 
 @pytest.fixture

@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import run_cli
 from ptce_flows.cli import main
 from ptce_flows.errors import ScenarioError
 from ptce_flows.scenario import load_with_variants
 from ptce_flows.sim.world import build_world
-
-from conftest import run_cli
 
 CORPUS = Path(__file__).parent / "data" / "invalid"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
