@@ -69,7 +69,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. sites.platform.capacity_t_per_day=40 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    p = sub.add_parser("compare", help="compare layouts (variants, files) against a baseline, with 95 %% intervals")
+    p.add_argument("files", nargs="+", metavar="SCENARIO.yaml")
+    p.add_argument("--variants", default="all", metavar="all|NAME,...",
+                   help="layouts to compare: all (default) or names (base = the scenario without variant; "
+                        "with several files: STEM and STEM:VARIANT)")
+    p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a value in every layout (repeatable)")
+    _comparison_options(p, "compare")
+
+    p = sub.add_parser("sweep", help="run a grid over one or more parameters and compare the points")
+    p.add_argument("file", metavar="SCENARIO.yaml")
+    p.add_argument("--param", action="append", default=[], required=True, metavar="PATH=START:STOP:STEP",
+                   help="a swept parameter: PATH=START:STOP:STEP (STOP included) or PATH=a,b,c (repeatable: "
+                        "the grid is every combination)")
+    p.add_argument("--variant", metavar="NAME", help="sweep on top of this variant of the scenario")
+    _comparison_options(p, "sweep")
     return parser
+
+
+def _comparison_options(p, kind: str) -> None:
+    p.add_argument("--baseline", metavar="NAME",
+                   help="the layout the others are compared with (default: the first; "
+                        + ("a grid point, or 'base' for the scenario without the sweep's changes)"
+                           if kind == "sweep" else "e.g. a status-quo variant)"))
+    p.add_argument("--replications", type=_positive("--replications"), default=1, metavar="N",
+                   help="replications per layout, the same seeds for every layout (default 1)")
+    p.add_argument("--seed", type=_seed, help="random seed (default: the (first) scenario's seed)")
+    p.add_argument("--days", type=_positive("--days"), metavar="N", help="horizon in days (overrides the files)")
+    p.add_argument("--jobs", type=_positive("--jobs"), metavar="N", help="local worker processes (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install 'ptce-flows[cluster]')")
+    p.add_argument("--out", metavar="DIR", help=f"results folder (default results/<file stem>-{kind}/)")
+    p.add_argument("--cache", metavar="DIR",
+                   help="where finished runs are kept for resuming (default: .<DIR name>.runs beside --out)")
+    p.add_argument("--rank-by", default="diverted_t", metavar="KPI",
+                   help="KPI to rank the layouts on (default diverted_t; e.g. tonne_km, co2_t, jobs_fte)")
+    p.add_argument("--lang", choices=("en", "fr"), default="en", help="language of the figures (default en)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no tables, only errors")
 
 
 def cmd_validate(args) -> int:
@@ -109,11 +147,12 @@ def cmd_run(args) -> int:
     from ptce_flows.metrics.aggregate import summary_dict
     from ptce_flows.reports.console import disruption_table, headline_table
     from ptce_flows.reports.run_output import default_out_dir, write_run
-    from ptce_flows.scenario import load_scenario, parse_override
+    from ptce_flows.scenario import load_scenario, load_with_variants, parse_override
 
     overrides = dict(parse_override(p) for p in args.param)
     if args.days is not None:
         overrides["horizon_days"] = args.days
+    load_with_variants(args.file)  # the whole file must be valid, every variant included
     loaded = load_scenario(args.file, variant=args.variant, overrides=overrides or None)
     if not args.quiet:
         for warning in loaded.warnings:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import yaml
@@ -113,9 +115,11 @@ def test_corrupted_text_loads_or_fails_cleanly(tmp_path, at, chunk, op):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutated())
 def test_cli_on_mutated_scenarios(tmp_path, capsys, data):
-    file = tmp_path / "fuzz.yaml"
+    # tmp_path is shared by every example hypothesis tries: give each its own folder
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    file = work / "fuzz.yaml"
     file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    out = tmp_path / "out"
+    out = work / "out"
     code = main(["run", str(file), "--days", "10", "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code in (0, 2), err
