@@ -21,7 +21,7 @@ from ptce_flows.scenario.checks import check_references
 from ptce_flows.scenario.diagnostics import problems_from_validation
 from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
 from ptce_flows.scenario.variants import apply_changes, variant_chain
-from ptce_flows.scenario.yamlio import YamlDocument, dotted, parse_yaml, read_text
+from ptce_flows.scenario.yamlio import YamlDocument, dotted, line_of, parse_yaml, read_text
 
 
 class _VariantsOnly(BaseModel):
@@ -54,12 +54,7 @@ class LoadedScenario:
         return self.spec.name if self.variant is None else f"{self.spec.name} [{self.variant}]"
 
     def line_of(self, path: tuple) -> int | None:
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return None
+        return line_of(self.lines, path) if path else None
 
     def problem(self, path: tuple, message: str, allowed: str = "") -> Problem:
         """A ``Problem`` located at ``path`` in this scenario's file."""

@@ -37,12 +37,17 @@ class YamlDocument:
 
     def line_of(self, path: Path) -> int | None:
         """Line of ``path`` or of its nearest ancestor that has one."""
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return self.lines.get((), None)
+        return line_of(self.lines, path)
+
+
+def line_of(lines: dict[Path, int], path: Path) -> int | None:
+    """Line of ``path`` in ``lines``, or of its nearest ancestor that has one."""
+    path = tuple(path)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get((), None)
 
 
 def read_text(file: str) -> str:
@@ -88,10 +93,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        raise ScenarioError(Problem(file, line, "", f"not valid YAML: control character "
-                                    f"#x{exc.character:04x} is not allowed",
-                                    "plain text only; remove the character")) from None
+        raise _reader_problem(exc, text, file) from None
     try:
         try:
             node = loader.get_single_node()
@@ -103,10 +105,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
                 what += " (YAML forbids tabs for indentation; use spaces)"
             raise ScenarioError(Problem(file, line, "", f"not valid YAML: {what}")) from None
         except yaml.reader.ReaderError as exc:
-            line = text[: exc.position].count("\n") + 1
-            raise ScenarioError(Problem(file, line, "", f"not valid YAML: control character "
-                                        f"#x{exc.character:04x} is not allowed",
-                                        "plain text only; remove the character")) from None
+            raise _reader_problem(exc, text, file) from None
         except yaml.YAMLError as exc:
             raise ScenarioError(Problem(file, None, "", f"not valid YAML: {exc}")) from None
         if node is None:
@@ -126,6 +125,14 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     finally:
         loader.dispose()
     return YamlDocument(data=data, lines=lines, text=text)
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> ScenarioError:
+    """A control character (PyYAML's reader refuses them before parsing)."""
+    line = text[: exc.position].count("\n") + 1
+    return ScenarioError(Problem(file, line, "", f"not valid YAML: control character "
+                                 f"#x{exc.character:04x} is not allowed",
+                                 "plain text only; remove the character"))
 
 
 def _key_of(node: yaml.Node) -> object:
