@@ -173,7 +173,74 @@ def cmd_run(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "run": cmd_run}
+def _fixed_overrides(params: list[str], days: int | None) -> dict:
+    from ptce_flows.scenario import parse_override
+
+    overrides = dict(parse_override(p) for p in params)
+    if days is not None:
+        overrides["horizon_days"] = days
+    return overrides
+
+
+def cmd_compare(args) -> int:
+    from ptce_flows.compare import plan_compare
+
+    plan = plan_compare(args.files, args.variants, args.baseline, args.seed, args.replications,
+                        args.rank_by, _fixed_overrides(args.param, args.days))
+    return _run_comparison(args, plan)
+
+
+def cmd_sweep(args) -> int:
+    from ptce_flows.compare import plan_sweep
+
+    plan = plan_sweep(args.file, args.param, args.baseline, args.seed, args.replications, args.rank_by,
+                      args.variant, _fixed_overrides([], args.days))
+    return _run_comparison(args, plan)
+
+
+def _run_comparison(args, plan) -> int:
+    from ptce_flows.compare import default_cache_dir, default_out_dir, run_plan
+    from ptce_flows.execution import ProgressBar
+    from ptce_flows.reports.comparison_output import console_summary, write_comparison
+
+    if args.scheduler and args.jobs:
+        raise UsageError("give either --jobs (local processes) or --scheduler (a Dask cluster), not both")
+    out = Path(args.out) if args.out else default_out_dir(plan)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: '{out}' exists and is not a folder")
+    cache = Path(args.cache) if args.cache else default_cache_dir(out)
+    if not args.quiet:
+        for note in plan.notes:
+            print(note, file=sys.stderr)
+        for warning in dict.fromkeys(w.format() for lay in plan.layouts for w in lay.loaded.warnings):
+            print(f"warning: {warning}", file=sys.stderr)
+    bar = None if args.quiet else ProgressBar()
+    try:
+        comp = run_plan(plan, jobs=args.jobs or 1, scheduler=args.scheduler, cache_dir=cache, progress=bar)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        print(f"interrupted: previous results left as they were; finished runs are kept in {cache}/, "
+              "rerun the same command to resume", file=sys.stderr)
+        return 130
+    if bar is not None:
+        bar.close()
+    write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
+    for failure in comp.failures:
+        print(f"failed: {failure.format()}", file=sys.stderr)
+    if not args.quiet:
+        print(console_summary(comp))
+        ex = comp.execution
+        print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused, "
+              f"{len(ex.failures)} failed; {ex.wall_time_s:.2f} s)")
+    if comp.failures:
+        print(f"error: {len(comp.failures)} of {plan.runs} runs failed (listed above); the tables use "
+              "the others", file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep}
 
 
 def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: results folders stay intact

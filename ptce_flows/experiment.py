@@ -3,23 +3,26 @@
 Replication ``i`` of a run with seed ``s`` always uses ``SeedSequence(s).spawn(n)[i]``, whatever
 ``n`` is, so adding replications never changes the earlier ones, and variants of a scenario
 run with the same seeds (common random numbers). Each replication is a pure function of the
-compiled ``World`` and its seed, run in worker processes when ``jobs > 1``.
+compiled ``World`` and its seed (``run_replication``, or ``run_record`` for the compact form
+that comparisons store), run in worker processes when ``jobs > 1``.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from ptce_flows.execution import process_pool
 from ptce_flows.metrics.kpis import ReplicationSummary, summarise
 from ptce_flows.scenario.loader import LoadedScenario
 from ptce_flows.sim.model import simulate
 from ptce_flows.sim.world import World, build_world
+
+#: version of the record returned by ``run_record``; stored runs of another version are recomputed
+RECORD_FORMAT = 1
 
 
 @dataclass
@@ -43,9 +46,38 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
+def fresh_seed(seed: np.random.SeedSequence) -> np.random.SeedSequence:
+    """An unspent copy of ``seed``.
+
+    ``SeedSequence.spawn`` is stateful: a second ``spawn`` on the same object gives other
+    children. Copying makes a run a pure function of the seed's identity (entropy, spawn key)
+    even when one seed object serves several layouts in one process (common random numbers).
+    """
+    return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size)
+
+
 def run_replication(world: World, seed: np.random.SeedSequence) -> ReplicationSummary:
     """Simulate one replication and summarise it (checks the mass balance)."""
-    return summarise(world, simulate(world, seed))
+    return summarise(world, simulate(world, fresh_seed(seed)))
+
+
+def run_record(world: World, seed: np.random.SeedSequence) -> dict:
+    """One replication reduced to what a comparison keeps: a small, JSON-ready dict.
+
+    ``kpis`` are every KPI of ``summarise`` (floats); ``jobs_by_activity`` and ``products_t``
+    the breakdowns; ``events`` and ``wall_time_s`` describe the computation.
+    """
+    started = time.perf_counter()
+    summary = run_replication(world, seed)
+    return {
+        "format": RECORD_FORMAT,
+        "kpis": {k: float(v) for k, v in summary.kpis.items()},
+        "products_t": {k: float(v) for k, v in summary.products_t.items()},
+        "jobs_by_activity": {k: {kk: float(vv) for kk, vv in row.items()}
+                             for k, row in summary.jobs.get("by_activity", {}).items()},
+        "events": int(summary.events),
+        "wall_time_s": time.perf_counter() - started,
+    }
 
 
 _WORLD: World | None = None
@@ -59,11 +91,6 @@ def _init_worker(world: World) -> None:
 def _worker(seed: np.random.SeedSequence) -> ReplicationSummary:
     assert _WORLD is not None
     return run_replication(_WORLD, seed)
-
-
-def _context():
-    methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn")
 
 
 def run_scenario(
@@ -83,7 +110,6 @@ def run_scenario(
     if jobs == 1:
         runs = [run_replication(world, s) for s in seeds]
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
-                                 initializer=_init_worker, initargs=(world,)) as pool:
+        with process_pool(jobs, _init_worker, (world,)) as pool:
             runs = list(pool.map(_worker, seeds))
     return RunResult(loaded, world, seed, runs, time.perf_counter() - started, jobs)

@@ -1,0 +1,383 @@
+"""Compare layouts and sweep parameters: plans of runs with common random numbers.
+
+A *layout* is one scenario as it would run: a file's base scenario, one of its variants, or a
+point of a parameter grid. A *plan* is a list of layouts, a baseline among them, a seed and a
+number of replications. Running a plan runs replication ``i`` of every layout with the same
+seed ``replication_seeds(seed, n)[i]`` (common random numbers), through ``execution.execute``
+(local processes or Dask, stored runs reused), then compares the layouts with paired
+differences (``metrics.comparison``).
+
+Names of layouts: with one file, ``base`` and the variant names; with several files, the file
+stem and ``stem:variant``; in a sweep, ``capacity_t_per_day=40`` (the last key of each
+parameter path, or the whole path when two parameters end alike).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ptce_flows.cache import RunCache, scenario_key
+from ptce_flows.errors import Problem, ScenarioError, UsageError
+from ptce_flows.execution import Execution, Failure, Progress, Task, execute
+from ptce_flows.experiment import replication_seeds, run_record
+from ptce_flows.metrics.comparison import COMPARE_KPIS, compare_layouts, rank, with_derived
+from ptce_flows.scenario.loader import LoadedScenario, load_document, parse_override
+from ptce_flows.scenario.yamlio import parse_yaml, read_text
+from ptce_flows.sim.world import build_world
+
+#: refuse grids larger than this (a typo such as 0:1000:0.1 would mean hours of runs)
+MAX_POINTS = 10_000
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_RANGE = re.compile(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*:\s*({_NUMBER})\s*$")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One scenario as it will run, with its name in every table."""
+
+    name: str
+    loaded: LoadedScenario
+    key: str
+    description: str = ""
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass
+class Plan:
+    """What to run: layouts (baseline among them), seed, replications, ranking KPI."""
+
+    kind: str                      # "compare" or "sweep"
+    stem: str                      # for the default results folder
+    files: list[str]
+    layouts: list[Layout]
+    baseline: str
+    seed: int
+    replications: int
+    rank_by: str
+    params: list[str] = field(default_factory=list)   # sweep parameter paths, in grid order
+    notes: list[str] = field(default_factory=list)    # things the user should be told
+
+    @property
+    def runs(self) -> int:
+        return len(self.layouts) * self.replications
+
+    def layout(self, name: str) -> Layout:
+        return next(layout for layout in self.layouts if layout.name == name)
+
+
+@dataclass
+class Comparison:
+    """A plan after running: per-replication KPIs, statistics, ranking, failures."""
+
+    plan: Plan
+    execution: Execution
+    runs: dict[str, dict[int, dict[str, float]]]
+    table: dict
+    ranking: list[dict]
+
+    @property
+    def failures(self) -> list[Failure]:
+        return self.execution.failures
+
+
+# --------------------------------------------------------------------------- building plans
+
+def check_rank_by(kpi: str) -> str:
+    if kpi not in COMPARE_KPIS:
+        raise UsageError(f"--rank-by: unknown KPI '{kpi}' (one of: {', '.join(COMPARE_KPIS)})")
+    return kpi
+
+
+def _load(doc, file: str, variant: str | None, overrides: dict | None, tag: str) -> LoadedScenario:
+    try:
+        return load_document(doc, file, variant, overrides or None)
+    except ScenarioError as exc:
+        raise ScenarioError([Problem(p.file, p.line, p.path, f"{tag}: {p.message}", p.allowed)
+                             if tag else p for p in exc.problems]) from None
+
+
+def _layouts_of_file(file: str, wanted: Callable[[str], bool], name_of: Callable[[str | None], str],
+                     overrides: dict | None) -> tuple[list[Layout], list[str]]:
+    """Base and variants of ``file`` whose names ``wanted`` accepts; every problem at once."""
+    doc = parse_yaml(read_text(file), file)
+    raw = doc.data if isinstance(doc.data, dict) else {}
+    variants = raw.get("variants") if isinstance(raw.get("variants"), dict) else {}
+    layouts, problems, available = [], [], [name_of(None)]
+    for variant in [None, *variants]:
+        name = name_of(variant)
+        if variant is not None:
+            available.append(name)
+        if not wanted(name):
+            continue
+        try:
+            loaded = _load(doc, file, variant, overrides, f"with variant '{variant}'" if variant else "")
+        except ScenarioError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+            continue
+        info = variants.get(variant) if variant else None
+        description = (info.get("description") if isinstance(info, dict) else None) or (
+            loaded.spec.description if variant is None else "")
+        layouts.append(Layout(name, loaded, scenario_key(loaded), str(description or "")))
+    if problems:
+        raise ScenarioError(problems)
+    return layouts, available
+
+
+def plan_compare(
+    files: list[str],
+    variants: str = "all",
+    baseline: str | None = None,
+    seed: int | None = None,
+    replications: int = 1,
+    rank_by: str = "diverted_t",
+    overrides: dict[str, Any] | None = None,
+) -> Plan:
+    """Layouts of ``files`` (each base scenario and, with ``variants="all"``, every variant).
+
+    Args:
+        files: scenario files; their base scenarios and variants are the layouts.
+        variants: ``"all"`` or comma-separated layout names (``base`` is the base scenario).
+        baseline: the layout the others are compared with (default: the first layout).
+        seed: the seed of every layout (default: the first file's ``seed``).
+        overrides: ``--param`` values applied to every layout.
+    """
+    check_rank_by(rank_by)
+    stems = [Path(f).stem for f in files]
+    duplicate = sorted({s for s in stems if stems.count(s) > 1})
+    if duplicate:
+        raise UsageError(f"several files are named '{duplicate[0]}': layouts are named after "
+                         "file names, so give each file a different name")
+    selected = None if variants.strip() == "all" else [v.strip() for v in variants.split(",") if v.strip()]
+    if selected is not None and not selected:
+        raise UsageError("--variants: give 'all' or layout names separated by commas")
+    keep = set(selected or []) | ({baseline} if baseline else set())
+
+    def wanted(name: str) -> bool:
+        return selected is None or name in keep
+
+    layouts: list[Layout] = []
+    available: list[str] = []
+    problems: list[Problem] = []
+    for file, stem in zip(files, stems, strict=True):
+        if len(files) == 1:
+            def name_of(v, _stem=stem):
+                return "base" if v is None else v
+        else:
+            def name_of(v, _stem=stem):
+                return _stem if v is None else f"{_stem}:{v}"
+        try:
+            mine, names = _layouts_of_file(str(file), wanted, name_of, overrides)
+        except ScenarioError as exc:
+            problems += exc.problems
+            continue
+        layouts += mine
+        available += names
+    if problems:
+        raise ScenarioError(problems)
+    unknown = [n for n in sorted(keep) if n not in available]
+    if unknown:
+        what = "--baseline" if unknown == [baseline] else "--variants"
+        raise UsageError(f"{what}: no layout named {', '.join(repr(n) for n in unknown)} "
+                         f"(layouts: {', '.join(available)})")
+    if selected is not None:  # keep the user's order, the baseline first when it was added
+        order = ([baseline] if baseline and baseline not in selected else []) + selected
+        layouts.sort(key=lambda lay: order.index(lay.name))
+    notes = []
+    base = baseline or layouts[0].name
+    if baseline is None:
+        notes.append(f"baseline: '{base}' (the first layout; choose another with --baseline NAME)")
+    seed = layouts[0].loaded.spec.seed if seed is None else seed
+    stem = stems[0] if len(files) == 1 else "-".join(stems[:3])
+    return Plan("compare", stem, [str(f) for f in files], layouts, base, seed, replications, rank_by,
+                notes=notes)
+
+
+def parse_sweep_param(text: str) -> tuple[str, list[Any]]:
+    """``PATH=START:STOP:STEP`` (STOP included) or ``PATH=a,b,c`` (each read as YAML).
+
+    Raises:
+        UsageError: the text is not of either form, or the range is empty or too long.
+    """
+    if "=" not in text:
+        raise UsageError(f"--param: expected PATH=START:STOP:STEP or PATH=a,b,c, found '{text}'")
+    path, spec = text.split("=", 1)
+    path = path.strip()
+    if not path:
+        raise UsageError(f"--param: missing key path before '=' in '{text}'")
+    match = _RANGE.match(spec)
+    if match:
+        values = _range(path, *match.groups())
+    else:
+        values = [parse_override(f"{path}={item}")[1] for item in _split_top(spec)]
+        if not values:
+            raise UsageError(f"--param {path}: no value given")
+    if len(values) > MAX_POINTS:
+        raise UsageError(f"--param {path}: {len(values)} values, more than {MAX_POINTS}")
+    return path, values
+
+
+def _range(path: str, start_s: str, stop_s: str, step_s: str) -> list:
+    as_int = all(re.fullmatch(r"[-+]?\d+", s) for s in (start_s, stop_s, step_s))
+    start, stop, step = (int(s) if as_int else float(s) for s in (start_s, stop_s, step_s))
+    if step == 0:
+        raise UsageError(f"--param {path}: the step of {start_s}:{stop_s}:{step_s} is 0")
+    count = math.floor((stop - start) / step + 1e-9) + 1
+    if count < 1:
+        raise UsageError(f"--param {path}: {start_s}:{stop_s}:{step_s} is empty "
+                         "(START:STOP:STEP goes from START towards STOP by STEP)")
+    if count > MAX_POINTS:
+        raise UsageError(f"--param {path}: {start_s}:{stop_s}:{step_s} has {count} values, "
+                         f"more than {MAX_POINTS}")
+    if as_int:
+        return [start + i * step for i in range(count)]
+    return [float(round(start + i * step, 10)) for i in range(count)]
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside brackets and braces: ``{cv: 0.1},{cv: 0.3}`` -> two items."""
+    items, depth, current = [], 0, []
+    for char in text:
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current).strip())
+    return [item for item in items if item]
+
+
+def format_value(value: Any) -> str:
+    """A short, stable text for a parameter value (used in layout names)."""
+    if isinstance(value, bool) or value is None:
+        return yaml.safe_dump(value).splitlines()[0]
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
+    if isinstance(value, str):
+        return value
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+
+
+def plan_sweep(
+    file: str,
+    params: list[str],
+    baseline: str | None = None,
+    seed: int | None = None,
+    replications: int = 1,
+    rank_by: str = "diverted_t",
+    variant: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Plan:
+    """A full grid over ``params`` (``parse_sweep_param`` forms) applied to ``file``.
+
+    The baseline is the first grid point unless ``baseline`` names a point (``40`` is enough
+    with one parameter) or is ``base``: the scenario without the sweep's changes, then added
+    as a layout of its own.
+    """
+    check_rank_by(rank_by)
+    if not params:
+        raise UsageError("sweep: give at least one --param PATH=START:STOP:STEP (or PATH=a,b,c)")
+    grid = [parse_sweep_param(p) for p in params]
+    paths = [path for path, _ in grid]
+    if len(set(paths)) != len(paths):
+        raise UsageError("sweep: the same --param path is given twice")
+    total = math.prod(len(values) for _, values in grid)
+    if total > MAX_POINTS:
+        raise UsageError(f"sweep: the grid has {total} points, more than {MAX_POINTS}")
+    leaves = [path.split(".")[-1] for path in paths]
+    short = [leaf if leaves.count(leaf) == 1 else path for leaf, path in zip(leaves, paths, strict=True)]
+    doc = parse_yaml(read_text(file), file)
+    points: list[tuple[tuple[str, Any], ...]] = [()]
+    for path, values in grid:
+        points = [point + ((path, value),) for point in points for value in values]
+    layouts: list[Layout] = []
+    problems: list[Problem] = []
+    for point in points:
+        name = ",".join(f"{s}={format_value(v)}" for s, (_, v) in zip(short, point, strict=True))
+        changes = {**(overrides or {}), **dict(point)}
+        try:
+            loaded = _load(doc, file, variant, changes, f"with {name}")
+        except ScenarioError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+            continue
+        layouts.append(Layout(name, loaded, scenario_key(loaded), params=point))
+    if problems:
+        raise ScenarioError(problems[:50])
+    notes = []
+    if baseline is None:
+        base = layouts[0].name
+        notes.append(f"baseline: '{base}' (the first grid point; choose another with --baseline NAME, "
+                     "or --baseline base for the scenario without the sweep's changes)")
+    elif baseline == "base":
+        loaded = _load(doc, file, variant, overrides, "")
+        layouts.insert(0, Layout("base", loaded, scenario_key(loaded), loaded.spec.description))
+        base = "base"
+    else:
+        names = [layout.name for layout in layouts]
+        candidates = [baseline, f"{short[0]}={baseline}"] if len(short) == 1 else [baseline]
+        base = next((c for c in candidates if c in names), None)
+        if base is None:
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            raise UsageError(f"--baseline: no grid point named '{baseline}' (points: {shown}; or 'base')")
+    stem = Path(file).stem + (f"-{variant}" if variant else "")
+    seed = layouts[0].loaded.spec.seed if seed is None else seed
+    return Plan("sweep", stem, [str(file)], layouts, base, seed, replications, rank_by, params=paths,
+                notes=notes)
+
+
+# --------------------------------------------------------------------------- running plans
+
+def default_out_dir(plan: Plan) -> Path:
+    return Path("results") / f"{plan.stem}-{plan.kind}"
+
+
+def default_cache_dir(out_dir: str | Path) -> Path:
+    """``<parent>/.<name>.runs``: beside the results folder, so its atomic replacement keeps it."""
+    out_dir = Path(out_dir)
+    return out_dir.parent / f".{out_dir.name}.runs"
+
+
+def run_plan(
+    plan: Plan,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    on_result: Callable[[Task, dict], None] | None = None,
+) -> Comparison:
+    """Run every replication of every layout (reusing stored runs) and compare them."""
+    seeds = replication_seeds(plan.seed, plan.replications)
+    cache = RunCache(cache_dir) if cache_dir is not None else None
+    tasks, worlds = [], {}
+    for layout in plan.layouts:
+        worlds[layout.key] = partial(build_world, layout.loaded)
+        tasks += [Task(layout.key, layout.name, i, s) for i, s in enumerate(seeds)]
+        if cache is not None:
+            cache.describe(layout.key, {"name": layout.loaded.spec.name, "file": layout.loaded.file,
+                                        "variant": layout.loaded.variant,
+                                        "overrides": dict(layout.loaded.overrides),
+                                        "scenario_sha256": layout.loaded.sha256})
+    done = execute(tasks, run_record, worlds, jobs=jobs, scheduler=scheduler, cache=cache,
+                   progress=progress, on_result=on_result)
+    runs = {
+        layout.name: {i: with_derived(done.results[(layout.key, i)]["kpis"])
+                      for i in range(plan.replications) if (layout.key, i) in done.results}
+        for layout in plan.layouts
+    }
+    table = compare_layouts(runs, plan.baseline)
+    return Comparison(plan, done, runs, table, rank(runs, plan.rank_by))
+

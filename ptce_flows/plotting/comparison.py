@@ -1,0 +1,342 @@
+"""Figures of a comparison or a sweep, from the rows of ``comparison.csv`` and ``benefits.csv``.
+
+- ``comparison_figure``: one panel per KPI, a horizontal bar per layout (mean over replications)
+  with its 95 % interval; the baseline bar is grey and its mean a dashed line.
+- ``benefits_figure``: one panel per benefit (avoided disposal, avoided tonne-km and CO2, net
+  jobs), the paired difference of each layout to the baseline with its 95 % interval; blue
+  when the layout does better, vermilion when it does worse.
+- ``sweep_figure``: with one parameter, each KPI against the parameter (mean line, 95 % band);
+  with two, a heat map of each KPI's mean over the grid; with more, no figure.
+
+Rows carry ``layout``, ``kpi``/``benefit``, ``mean``, ``ci95_low``, ``ci95_high`` (and the sweep
+parameters as columns). Labels and numbers follow ``lang`` (``en``, ``fr``) through
+``ptce_flows.i18n`` and the look of ``plotting.style``. Each ``plot_*`` function draws on an
+optional ``ax`` and returns it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+from matplotlib.ticker import Formatter, MaxNLocator
+
+from ptce_flows.i18n import check_lang, fmt_number, tr, unit_label
+from ptce_flows.plotting.style import (
+    FIG_WIDTH_IN,
+    GREY,
+    OKABE_ITO,
+    figure,
+    new_axes,
+    render,
+    style,
+)
+
+#: KPIs drawn in the comparison figure, in panel order
+FIGURE_KPIS = ("diverted_t", "to_disposal_t", "tonne_km", "co2_t", "jobs_fte", "insertion_fte")
+#: benefits drawn in the benefits figure
+FIGURE_BENEFITS = ("avoided_disposal_t", "extra_diverted_t", "avoided_tonne_km", "avoided_co2_t",
+                   "net_jobs_fte", "net_insertion_fte")
+
+BETTER_COLOR = OKABE_ITO["blue"]
+WORSE_COLOR = OKABE_ITO["vermillion"]
+LAYOUT_COLOR = OKABE_ITO["sky_blue"]
+BASELINE_COLOR = "#BDBDBD"
+
+_LABELS = {
+    "kpi.to_disposal_t": {"en": "Sent to disposal (waste and residues)",
+                          "fr": "Envoyé en élimination (déchets et résidus)"},
+    "benefit.avoided_disposal_t": {"en": "Avoided disposal", "fr": "Élimination évitée"},
+    "benefit.extra_diverted_t": {"en": "Extra tonnes diverted", "fr": "Tonnage détourné en plus"},
+    "benefit.avoided_tonne_km": {"en": "Avoided tonne-km", "fr": "Tonnes-km évitées"},
+    "benefit.avoided_co2_t": {"en": "Avoided transport CO₂", "fr": "CO₂ du transport évité"},
+    "benefit.net_jobs_fte": {"en": "Net jobs created", "fr": "Emplois nets créés"},
+    "benefit.net_insertion_fte": {"en": "Net insertion jobs created",
+                                  "fr": "Emplois d'insertion nets créés"},
+    "title.comparison": {"en": "Layouts compared: mean and 95 % interval over {n} replication(s)",
+                         "fr": "Implantations comparées : moyenne et intervalle à 95 % sur {n} réplication(s)"},
+    "title.benefits": {"en": "Gains against the baseline “{b}”: paired differences, 95 % interval "
+                             "(positive is better)",
+                       "fr": "Gains par rapport à la référence « {b} » : différences appariées, "
+                             "intervalle à 95 % (positif = mieux)"},
+    "title.sweep": {"en": "Parameter sweep: mean and 95 % interval over {n} replication(s)",
+                    "fr": "Balayage de paramètres : moyenne et intervalle à 95 % sur {n} réplication(s)"},
+    "title.heatmap": {"en": "Parameter sweep: mean over {n} replication(s)",
+                      "fr": "Balayage de paramètres : moyenne sur {n} réplication(s)"},
+    "legend.baseline": {"en": "baseline", "fr": "référence"},
+    "legend.better": {"en": "better than the baseline", "fr": "mieux que la référence"},
+    "legend.worse": {"en": "worse than the baseline", "fr": "moins bien que la référence"},
+    "better.higher": {"en": "higher is better", "fr": "plus = mieux"},
+    "better.lower": {"en": "lower is better", "fr": "moins = mieux"},
+}
+
+_UNIT_OF_BENEFIT = {"avoided_disposal_t": "t", "extra_diverted_t": "t", "avoided_tonne_km": "t.km",
+                    "avoided_co2_t": "t CO2e", "net_jobs_fte": "FTE", "net_insertion_fte": "FTE"}
+
+
+def label(key: str, lang: str = "en", **fields) -> str:
+    """A comparison label: the local table first, then ``i18n.tr``."""
+    entry = _LABELS.get(key)
+    if entry is None:
+        return tr(key, lang, **fields)
+    text = entry.get(lang) or entry["en"]
+    return text.format(**fields) if fields else text
+
+
+def _title(text: str, unit: str, lang: str, better: str = "") -> str:
+    shown = (unit_label(unit, lang) if unit not in ("-", "") else "%").replace(" ", "\u00a0")
+    out = f"{text}\u00a0({shown})" if shown else text
+    out = textwrap.fill(out, 30)
+    if better:
+        out += f"\n{label('better.' + better, lang)}"
+    return out
+
+
+class TickFormatter(Formatter):
+    """Tick labels in the language's number format, with the decimals the tick step needs
+    (0.25 steps show 1.25, never a rounded 1.2), the same for every tick of an axis."""
+
+    def __init__(self, lang: str = "en"):
+        self.lang = lang
+        self.decimals = 0
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        self.decimals = 0
+        for x in locs:
+            for d in range(7):
+                if abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)):
+                    self.decimals = max(self.decimals, d)
+                    break
+            else:
+                self.decimals = 6
+
+    def __call__(self, x, pos=None) -> str:
+        return fmt_number(x, self.lang, self.decimals)
+
+
+def number_formatter(lang: str = "en") -> TickFormatter:
+    return TickFormatter(lang)
+
+
+def _suptitle(fig, text: str) -> None:
+    fig.suptitle(textwrap.fill(text, 95))
+
+
+def _float(value) -> float:
+    return float("nan") if value in (None, "") else float(value)
+
+
+def _rows_for(rows: list[dict], field: str, key: str) -> list[dict]:
+    return [r for r in rows if r[field] == key and r.get("mean") not in (None, "")]
+
+
+def _scale(kpi_unit: str, values: np.ndarray) -> float:
+    return 100.0 if kpi_unit == "-" else 1.0
+
+
+def _bars(ax, names, means, lows, highs, colors, lang):
+    y = np.arange(len(names))[::-1]
+    err = np.vstack([np.maximum(means - lows, 0), np.maximum(highs - means, 0)])
+    ax.barh(y, means, color=colors, height=0.65, edgecolor="none")
+    ax.errorbar(means, y, xerr=err, fmt="none", ecolor="#222222", elinewidth=0.9, capsize=2.5)
+    ax.set_yticks(y, names)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.xaxis.set_major_formatter(number_formatter(lang))
+    ax.grid(axis="x")
+    ax.margins(x=0.08)
+    return y
+
+
+def plot_kpi_bars(rows: list[dict], kpi: str, baseline: str, ax=None, lang: str = "en"):
+    """Mean and 95 % interval of ``kpi`` for each layout (rows of comparison.csv)."""
+    lang = check_lang(lang)
+    ax = new_axes(ax)
+    mine = _rows_for(rows, "kpi", kpi)
+    if not mine:
+        return ax
+    unit = mine[0]["unit"]
+    k = _scale(unit, np.array([]))
+    names = [r["layout"] for r in mine]
+    means = np.array([_float(r["mean"]) for r in mine]) * k
+    lows = np.array([_float(r["ci95_low"]) for r in mine]) * k
+    highs = np.array([_float(r["ci95_high"]) for r in mine]) * k
+    colors = [BASELINE_COLOR if n == baseline else LAYOUT_COLOR for n in names]
+    _bars(ax, names, means, lows, highs, colors, lang)
+    if baseline in names:
+        ax.axvline(means[names.index(baseline)], color=GREY, linestyle="--", linewidth=0.9)
+    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", "")), loc="left")
+    return ax
+
+
+def plot_benefit_bars(rows: list[dict], benefit: str, baseline: str, ax=None, lang: str = "en"):
+    """Paired difference to the baseline (positive is better) with its 95 % interval."""
+    lang = check_lang(lang)
+    ax = new_axes(ax)
+    mine = [r for r in _rows_for(rows, "benefit", benefit) if r["layout"] != baseline]
+    if not mine:
+        return ax
+    unit = mine[0]["unit"]
+    names = [r["layout"] for r in mine]
+    means = np.array([_float(r["mean"]) for r in mine])
+    lows = np.array([_float(r["ci95_low"]) for r in mine])
+    highs = np.array([_float(r["ci95_high"]) for r in mine])
+    colors = [BETTER_COLOR if m > 0 else WORSE_COLOR if m < 0 else GREY for m in means]
+    _bars(ax, names, means, lows, highs, colors, lang)
+    ax.axvline(0, color="#222222", linewidth=0.8)
+    ax.set_title(_title(label(f"benefit.{benefit}", lang), unit, lang), loc="left")
+    return ax
+
+
+def _grid(n_panels: int, n_layouts: int, per_layout: float = 0.22):
+    ncols = 2 if n_panels > 1 else 1
+    nrows = int(np.ceil(n_panels / ncols))
+    height = nrows * (0.9 + per_layout * max(n_layouts, 2)) + 0.5
+    fig, axes = figure(FIG_WIDTH_IN, height, nrows=nrows, ncols=ncols, squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, flat[:n_panels]
+
+
+def comparison_figure(rows: list[dict], baseline: str, kpis=FIGURE_KPIS, lang: str = "en"):
+    """One panel per KPI: each layout's mean with its 95 % interval."""
+    lang = check_lang(lang)
+    kpis = [k for k in kpis if _rows_for(rows, "kpi", k)]
+    layouts = list(dict.fromkeys(r["layout"] for r in rows))
+    with style():
+        fig, axes = _grid(len(kpis), len(layouts))
+        for ax, kpi in zip(axes, kpis, strict=True):
+            plot_kpi_bars(rows, kpi, baseline, ax=ax, lang=lang)
+        n = max((int(r["n"]) for r in rows if r.get("n") not in (None, "")), default=0)
+        _suptitle(fig, label("title.comparison", lang, n=n))
+    return fig
+
+
+def benefits_figure(rows: list[dict], baseline: str, benefits=FIGURE_BENEFITS, lang: str = "en"):
+    """One panel per benefit: each layout's paired gain over the baseline with its interval."""
+    lang = check_lang(lang)
+    benefits = [b for b in benefits if _rows_for(rows, "benefit", b)]
+    layouts = [n for n in dict.fromkeys(r["layout"] for r in rows) if n != baseline]
+    with style():
+        fig, axes = _grid(len(benefits), len(layouts))
+        for ax, benefit in zip(axes, benefits, strict=True):
+            plot_benefit_bars(rows, benefit, baseline, ax=ax, lang=lang)
+        _suptitle(fig, label("title.benefits", lang, b=baseline))
+    return fig
+
+
+def _axis_values(rows: list[dict], param: str):
+    """Distinct values of a sweep parameter in grid order; numeric when they all are."""
+    values = list(dict.fromkeys(str(r[param]) for r in rows))
+    try:
+        return values, np.array([float(v) for v in values]), True
+    except ValueError:
+        return values, np.arange(len(values), dtype=float), False
+
+
+def _param_label(param: str) -> str:
+    """``sites.platform.capacity_t_per_day`` -> ``platform.capacity_t_per_day``."""
+    return param[len("sites."):] if param.startswith("sites.") else param
+
+
+def plot_sweep_line(rows: list[dict], param: str, kpi: str, ax=None, lang: str = "en"):
+    """``kpi`` against one swept parameter: mean line and 95 % band."""
+    lang = check_lang(lang)
+    ax = new_axes(ax)
+    mine = _rows_for(rows, "kpi", kpi)
+    if not mine:
+        return ax
+    unit = mine[0]["unit"]
+    k = _scale(unit, np.array([]))
+    texts, x, numeric = _axis_values(mine, param)
+    by_value = {str(r[param]): r for r in mine}
+    mean = np.array([_float(by_value[t]["mean"]) for t in texts]) * k
+    low = np.array([_float(by_value[t]["ci95_low"]) for t in texts]) * k
+    high = np.array([_float(by_value[t]["ci95_high"]) for t in texts]) * k
+    ax.fill_between(x, low, high, color=LAYOUT_COLOR, alpha=0.35, linewidth=0)
+    ax.plot(x, mean, color=BETTER_COLOR, marker="o", markersize=3, linewidth=1.4)
+    if not numeric:
+        ax.set_xticks(x, texts, rotation=30, ha="right")
+    else:
+        ax.xaxis.set_major_formatter(number_formatter(lang))
+    ax.yaxis.set_major_formatter(number_formatter(lang))
+    ax.set_xlabel(_param_label(param))
+    ax.grid(axis="y")
+    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", "")), loc="left")
+    return ax
+
+
+def plot_sweep_heatmap(rows: list[dict], params: list[str], kpi: str, ax=None, lang: str = "en"):
+    """Mean of ``kpi`` over a two-parameter grid, values written in the cells when they fit."""
+    lang = check_lang(lang)
+    ax = new_axes(ax)
+    mine = _rows_for(rows, "kpi", kpi)
+    if not mine:
+        return ax
+    unit = mine[0]["unit"]
+    k = _scale(unit, np.array([]))
+    px, py = params
+    xt, _, _ = _axis_values(mine, px)
+    yt, _, _ = _axis_values(mine, py)
+    grid = np.full((len(yt), len(xt)), np.nan)
+    for r in mine:
+        grid[yt.index(str(r[py])), xt.index(str(r[px]))] = _float(r["mean"]) * k
+    image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(len(xt)), xt, rotation=30 if len(xt) > 6 else 0)
+    ax.set_yticks(range(len(yt)), yt)
+    ax.set_xlabel(_param_label(px))
+    ax.set_ylabel(_param_label(py))
+    bar = ax.figure.colorbar(image, ax=ax, shrink=0.9, format=number_formatter(lang))
+    bar.outline.set_visible(False)
+    if grid.size <= 100:
+        finite = grid[np.isfinite(grid)]
+        middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+        for (i, j), value in np.ndenumerate(grid):
+            if np.isfinite(value):
+                ax.text(j, i, fmt_number(value, lang), ha="center", va="center", fontsize=6,
+                        color="white" if value < middle else "black")
+    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", "")), loc="left")
+    return ax
+
+
+def sweep_figure(rows: list[dict], params: list[str], rank_by: str, lang: str = "en"):
+    """Line panels (one parameter) or heat maps (two); None for three parameters or more."""
+    lang = check_lang(lang)
+    if len(params) not in (1, 2):
+        return None
+    kpis = list(dict.fromkeys([rank_by, *FIGURE_KPIS]))
+    kpis = [k for k in kpis if _rows_for(rows, "kpi", k)][: 6 if len(params) == 1 else 4]
+    n = max((int(r["n"]) for r in rows if r.get("n") not in (None, "")), default=0)
+    with style():
+        if len(params) == 1:
+            ncols = 2
+            nrows = int(np.ceil(len(kpis) / ncols))
+            fig, axes = figure(FIG_WIDTH_IN, 2.3 * nrows + 0.5, nrows=nrows, ncols=ncols, squeeze=False)
+            flat = list(axes.ravel())
+            for ax, kpi in zip(flat, kpis, strict=False):
+                plot_sweep_line(rows, params[0], kpi, ax=ax, lang=lang)
+            for ax in flat[len(kpis):]:
+                ax.set_visible(False)
+            _suptitle(fig, label("title.sweep", lang, n=n))
+        else:
+            nrows = int(np.ceil(len(kpis) / 2))
+            fig, axes = figure(FIG_WIDTH_IN, 2.8 * nrows + 0.5, nrows=nrows, ncols=2, squeeze=False)
+            flat = list(axes.ravel())
+            for ax, kpi in zip(flat, kpis, strict=False):
+                plot_sweep_heatmap(rows, params, kpi, ax=ax, lang=lang)
+            for ax in flat[len(kpis):]:
+                ax.set_visible(False)
+            _suptitle(fig, label("title.heatmap", lang, n=n))
+    return fig
+
+
+def save_figure(fig, stem: Path) -> list[Path]:
+    """Write ``stem.png`` (300 dpi) and ``stem.svg``; return their paths."""
+    out = []
+    for fmt in ("png", "svg"):
+        path = Path(f"{stem}.{fmt}")
+        path.write_bytes(render(fig, fmt))
+        out.append(path)
+    return out

@@ -1,0 +1,274 @@
+"""The files of a comparison or a sweep, written together into one results folder (atomically).
+
+| file | content |
+|---|---|
+| ``comparison.csv`` | one row per layout and KPI: mean, 95 % interval, paired difference to the baseline with its interval |
+| ``benefits.csv`` | one row per layout and benefit (avoided disposal, tonne-km, CO2, net jobs): paired, positive is better |
+| ``ranking.csv`` | layouts from best to worst on the ``--rank-by`` KPI, with the paired difference to the best |
+| ``replications.csv`` | every KPI of every replication of every layout (the raw material of the above) |
+| ``comparison.json`` | all of the above in one document, with the layouts' descriptions and any failed run |
+| ``manifest.json`` | version, command line, files and their sha256, seeds, backend, runs computed and reused |
+| ``figures/`` | ``comparison``, ``benefits`` (compare) or ``sweep`` figures, PNG and SVG |
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import sys
+from pathlib import Path
+
+from ptce_flows import __version__
+from ptce_flows.compare import Comparison, format_value
+from ptce_flows.metrics.comparison import BENEFITS, BETTER, COMPARE_KPIS
+from ptce_flows.reports.files import atomic_dir, write_csv, write_json
+
+BETTER_TEXT = {1: "higher", -1: "lower", 0: ""}
+
+
+def _params(comp: Comparison, name: str) -> dict:
+    layout = comp.plan.layout(name)
+    return {path: format_value(value) for path, value in layout.params}
+
+
+def comparison_rows(comp: Comparison) -> list[dict]:
+    """comparison.csv: one row per layout and KPI."""
+    rows = []
+    for name, table in comp.table["layouts"].items():
+        for kpi, stat in table.items():
+            diff = stat["diff"]
+            rows.append({
+                **_params(comp, name),
+                "layout": name, "kpi": kpi, "unit": COMPARE_KPIS[kpi], "better": BETTER_TEXT[BETTER.get(kpi, 0)],
+                "n": stat["n"], "mean": stat["mean"], "std": stat["std"],
+                "ci95_low": stat["low"], "ci95_high": stat["high"], "baseline": comp.plan.baseline,
+                "diff_mean": diff["mean"], "diff_ci95_low": diff["low"], "diff_ci95_high": diff["high"],
+                "diff_significant": diff["significant"],
+            })
+    return rows
+
+
+def benefit_rows(comp: Comparison) -> list[dict]:
+    """benefits.csv: one row per layout and benefit, positive is better."""
+    rows = []
+    for name, gains in comp.table["benefits"].items():
+        for benefit, stat in gains.items():
+            kpi, _sign, unit = BENEFITS[benefit]
+            rows.append({**_params(comp, name), "layout": name, "benefit": benefit, "unit": unit,
+                         "from_kpi": kpi, "baseline": comp.plan.baseline, "n": stat["n"],
+                         "mean": stat["mean"], "ci95_low": stat["low"], "ci95_high": stat["high"],
+                         "significant": stat["significant"]})
+    return rows
+
+
+def ranking_rows(comp: Comparison) -> list[dict]:
+    """ranking.csv: best first on the ranking KPI."""
+    kpi = comp.plan.rank_by
+    rows = []
+    for row in comp.ranking:
+        name = row["layout"]
+        diff = comp.table["layouts"][name][kpi]["diff"]
+        rows.append({
+            "rank": row["rank"], **_params(comp, name), "layout": name, "kpi": kpi,
+            "unit": COMPARE_KPIS[kpi], "better": BETTER_TEXT[BETTER.get(kpi, 0)], "n": row["n"],
+            "mean": row["mean"], "ci95_low": row["low"], "ci95_high": row["high"],
+            "vs_best_mean": row["vs_best"]["mean"], "vs_best_ci95_low": row["vs_best"]["low"],
+            "vs_best_ci95_high": row["vs_best"]["high"], "tied_with_best": row["tied_with_best"],
+            "vs_baseline_mean": diff["mean"], "vs_baseline_ci95_low": diff["low"],
+            "vs_baseline_ci95_high": diff["high"],
+        })
+    return rows
+
+
+def replication_rows(comp: Comparison) -> list[dict]:
+    """replications.csv: the KPIs of every replication (seed = SeedSequence(seed).spawn(n)[replication])."""
+    rows = []
+    for name, reps in comp.runs.items():
+        for i in sorted(reps):
+            rows.append({**_params(comp, name), "layout": name, "seed": comp.plan.seed, "replication": i,
+                         **{k: reps[i][k] for k in COMPARE_KPIS}})
+    return rows
+
+
+def comparison_doc(comp: Comparison) -> dict:
+    """comparison.json."""
+    plan = comp.plan
+    layouts = []
+    for layout in plan.layouts:
+        loaded = layout.loaded
+        layouts.append({
+            "name": layout.name,
+            "description": layout.description,
+            "scenario": loaded.spec.name,
+            "file": loaded.file,
+            "variant": loaded.variant,
+            "params": {path: value for path, value in layout.params},
+            "replications": len(comp.runs[layout.name]),
+            "kpis": comp.table["layouts"][layout.name],
+            "benefits": comp.table["benefits"][layout.name],
+        })
+    return {
+        "kind": plan.kind,
+        "files": plan.files,
+        "seed": plan.seed,
+        "replications": plan.replications,
+        "baseline": plan.baseline,
+        "rank_by": plan.rank_by,
+        "params": plan.params,
+        "units": dict(COMPARE_KPIS),
+        "better": {k: BETTER_TEXT[BETTER.get(k, 0)] for k in COMPARE_KPIS},
+        "benefits": {b: {"kpi": kpi, "unit": unit, "sign": sign} for b, (kpi, sign, unit) in BENEFITS.items()},
+        "layouts": layouts,
+        "ranking": comp.ranking,
+        "failures": [{"layout": f.label, "replication": f.replication, "seed": f.seed, "error": f.error}
+                     for f in comp.failures],
+    }
+
+
+def manifest(comp: Comparison, command: list[str], cache_dir: Path | None) -> dict:
+    plan, ex = comp.plan, comp.execution
+    files = {}
+    for layout in plan.layouts:
+        files.setdefault(layout.loaded.file, layout.loaded.sha256)
+    return {
+        "package": "ptce-flows",
+        "version": __version__,
+        "kind": plan.kind,
+        "files": [{"file": f, "sha256": h} for f, h in files.items()],
+        "layouts": [{"name": lay.name, "variant": lay.loaded.variant,
+                     "overrides": {k: v for k, v in lay.loaded.overrides}, "key": lay.key}
+                    for lay in plan.layouts],
+        "seed": plan.seed,
+        "replications": plan.replications,
+        "replication_seeds": f"numpy SeedSequence({plan.seed}).spawn({plan.replications}), the same for every layout",
+        "baseline": plan.baseline,
+        "rank_by": plan.rank_by,
+        "runs": plan.runs,
+        "runs_computed": ex.computed,
+        "runs_reused": ex.reused,
+        "runs_failed": len(ex.failures),
+        "backend": ex.backend,
+        "cache": str(cache_dir) if cache_dir is not None else None,
+        "command_line": command,
+        "wall_time_s": round(ex.wall_time_s, 4),
+        "finished_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
+def _columns(comp: Comparison, rows: list[dict]) -> list[str]:
+    return list(rows[0]) if rows else list(comp.plan.params)
+
+
+def write_comparison(comp: Comparison, out_dir: str | Path, command: list[str],
+                     cache_dir: Path | None = None, lang: str = "en", figures: bool = True) -> Path:
+    """Write every file of ``comp`` into ``out_dir`` (replacing it atomically)."""
+    tables = {
+        "comparison.csv": comparison_rows(comp),
+        "benefits.csv": benefit_rows(comp),
+        "ranking.csv": ranking_rows(comp),
+        "replications.csv": replication_rows(comp),
+    }
+    with atomic_dir(out_dir) as tmp:
+        for name, rows in tables.items():
+            blank = [{k: "" if v is None else v for k, v in row.items()} for row in rows]
+            write_csv(tmp / name, blank, _columns(comp, rows))
+        write_json(tmp / "comparison.json", comparison_doc(comp))
+        write_json(tmp / "manifest.json", manifest(comp, command, cache_dir))
+        if figures:
+            write_figures(comp, tmp / "figures", lang)
+    return Path(out_dir)
+
+
+def write_figures(comp: Comparison, folder: Path, lang: str = "en") -> list[Path]:
+    """The comparison figures (PNG and SVG) of ``comp`` into ``folder``."""
+    from ptce_flows.plotting.comparison import (
+        benefits_figure,
+        comparison_figure,
+        save_figure,
+        sweep_figure,
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = comparison_rows(comp)
+    written: list[Path] = []
+    if comp.plan.kind == "sweep":
+        # axes are the parameters that take several values (one value is a fixed change)
+        varying = [path for path in comp.plan.params
+                   if len({str(r.get(path)) for r in rows if path in r}) > 1]
+        fig = sweep_figure(rows, varying, comp.plan.rank_by, lang=lang)
+        if fig is not None:
+            written += save_figure(fig, folder / "sweep")
+        return written
+    written += save_figure(comparison_figure(rows, comp.plan.baseline, lang=lang), folder / "comparison")
+    if len(comp.plan.layouts) > 1:
+        written += save_figure(benefits_figure(benefit_rows(comp), comp.plan.baseline, lang=lang),
+                               folder / "benefits")
+    return written
+
+
+# --------------------------------------------------------------------------- console
+
+def _num(value, unit: str = "", sign: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "-":
+        text = f"{100 * value:{'+' if sign else ''}.1f} %"
+        return text
+    digits = 0 if abs(value) >= 100 or unit in ("t.km", "km") else 2
+    return f"{value:{'+' if sign else ''},.{digits}f}"
+
+
+def _interval(stat: dict, unit: str, sign: bool = False) -> str:
+    """``mean ± half-width`` of the 95 % interval (Student intervals are symmetric)."""
+    text = _num(stat["mean"], unit, sign)
+    if stat.get("n", 0) > 1 and stat["low"] is not None and stat["low"] != stat["high"]:
+        text += f" ± {_num((stat['high'] - stat['low']) / 2, unit)}"
+    return text
+
+
+def console_summary(comp: Comparison) -> str:
+    """Ranking and benefits as plain-text tables for the terminal."""
+    plan = comp.plan
+    kpi = plan.rank_by
+    unit = COMPARE_KPIS[kpi]
+    direction = {1: "more is better", -1: "less is better", 0: "neither better"}[BETTER.get(kpi, 0)]
+    lines = [f"{len(plan.layouts)} layouts x {plan.replications} replication(s), seed {plan.seed} "
+             f"(the same seeds for every layout); baseline: {plan.baseline}",
+             "", f"Ranking on {kpi} ({unit}, {direction}); mean ± half-width of the 95 % interval; "
+             "'=' marks layouts not distinguishable from the best"]
+    if plan.replications == 1:
+        lines.insert(1, "one replication per layout: no interval can be estimated (unless the scenario "
+                        "has no randomness); add --replications 10, the runs done are reused")
+    table = [("rank", "layout", f"{kpi} ({unit})", "vs baseline", "")]
+    for row in comp.ranking:
+        name = row["layout"]
+        stat = comp.table["layouts"][name][kpi]
+        tie = "=" if row["tied_with_best"] and row["rank"] != 1 else ""
+        table.append((str(row["rank"] or "-"), name, _interval(stat, unit),
+                      "(baseline)" if name == plan.baseline else _interval(stat["diff"], unit, sign=True), tie))
+    lines += _align(table)
+    if len(plan.layouts) > 1:
+        lines += ["", f"Benefits against the baseline '{plan.baseline}' (paired; positive is better)"]
+        heads = ("layout", "avoided disposal t", "avoided t.km", "avoided CO2 t", "net jobs FTE",
+                 "of which insertion")
+        keys = ("avoided_disposal_t", "avoided_tonne_km", "avoided_co2_t", "net_jobs_fte", "net_insertion_fte")
+        table = [heads]
+        for name, gains in comp.table["benefits"].items():
+            if name == plan.baseline:
+                continue
+            table.append((name, *(_interval(gains[k], BENEFITS[k][2], sign=True) for k in keys)))
+        lines += _align(table)
+    return "\n".join(lines)
+
+
+def _align(table: list[tuple]) -> list[str]:
+    """Columns 0-1 left-aligned, the others right-aligned."""
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+    out = []
+    for row in table:
+        cells = [str(c).ljust(w) if i < 2 else str(c).rjust(w)
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        out.append("  ".join(cells).rstrip())
+    return out
