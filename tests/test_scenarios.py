@@ -145,6 +145,26 @@ def test_cli_runs_and_validates_shipped_scenarios(tmp_path):
     assert s["kpis"]["mass_balance_error_t"] < 1e-6
 
 
+@pytest.mark.parametrize("scenario", [OV, JURA], ids=lambda f: f.stem)
+def test_every_cited_reference_exists(scenario):
+    """Comments cite sources as [reference_id]: each id is in ``references`` and each
+    reference is cited; every reference says who published it and where to find it."""
+    import re
+
+    import yaml
+
+    text = scenario.read_text()
+    references = yaml.safe_load(text)["references"]
+    cited = set()
+    for line in text.splitlines():
+        if "#" in line:
+            cited |= set(re.findall(r"\[([a-z][a-z0-9_]*)\]", line[line.index("#"):]))
+    assert cited - set(references) == set(), "cited but not in references"
+    assert set(references) - cited == set(), "in references but never cited"
+    for ref_id, ref in references.items():
+        assert ref["publisher"] and ("url" in ref or "note" in ref), ref_id
+
+
 # --- plausibility against the reference data (see scenarios/README.md) --------------------
 
 TM_POPULATION = 818_491          # Toulouse Métropole, INSEE 2021
