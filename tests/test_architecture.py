@@ -16,7 +16,7 @@ import pytest
 PKG = Path(__file__).resolve().parent.parent / "ptce_flows"
 
 RANK = {
-    "errors": 0, "units": 0, "__init__": 0,
+    "errors": 0, "units": 0, "i18n": 0, "__init__": 0,
     "scenario": 1,
     "network": 2,
     "sim": 3,

@@ -1,0 +1,179 @@
+"""The result tables a figure is drawn from, as one plain object (no matplotlib here).
+
+A :class:`ResultSet` holds what a results folder holds (see docs/outputs.md): the summary
+document, the flow rows, the daily series, the resolved scenario and the manifest. It is built
+from plain data, so tests and other tools can make one without touching the disk; the report
+layer reads it from a folder (``ptce_flows.reports.load.load_results``).
+
+The accessors here answer the questions every figure asks (what is the label of this site,
+which sites are treatment sites, what is this site's intake capacity) in one place.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ptce_flows.units import DAYS_PER_YEAR
+
+KINDS = ("source", "treatment", "farm", "outlet", "disposal")
+
+
+@dataclass
+class Series:
+    """Daily series in wide form: ``(site, material, quantity) -> (value, low, high)`` arrays.
+
+    Attributes:
+        days: simulation days (0-based), shared by every series.
+        data: one entry per (site, material, quantity) of timeseries.csv.
+    """
+
+    days: np.ndarray
+    data: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: list[dict]) -> Series:
+        """Build from timeseries rows (``time_d, site, material, quantity, value, low, high``)."""
+        grouped: dict[tuple[str, str, str], list] = defaultdict(list)
+        max_day = -1
+        for r in rows:
+            day = int(float(r["time_d"]))
+            max_day = max(max_day, day)
+            grouped[(r["site"], r["material"], r["quantity"])].append(
+                (day, float(r["value"]), float(r["low"]), float(r["high"])))
+        n = max_day + 1
+        data = {}
+        for key, items in grouped.items():
+            arr = np.zeros((3, n))
+            for day, v, lo, hi in items:
+                arr[:, day] = (v, lo, hi)
+            data[key] = (arr[0], arr[1], arr[2])
+        return cls(days=np.arange(n), data=data)
+
+    def materials(self, site: str, quantity: str) -> list[str]:
+        """Materials with a series of ``quantity`` at ``site``, sorted."""
+        return sorted({m for (s, m, q) in self.data if s == site and q == quantity})
+
+    def get(self, site: str, quantity: str, material: str | None = None):
+        """``(value, low, high)`` of one series; ``material=None`` sums every material
+        (the band of a sum is approximated by the sum of the bands). None when absent."""
+        if material is not None:
+            return self.data.get((site, material, quantity))
+        parts = [v for (s, m, q), v in self.data.items() if s == site and q == quantity]
+        if not parts:
+            return None
+        return tuple(np.sum([p[i] for p in parts], axis=0) for i in range(3))
+
+    def last(self, site: str, quantity: str, material: str | None = None) -> float:
+        """Value on the last day (0 when absent)."""
+        got = self.get(site, quantity, material)
+        return float(got[0][-1]) if got is not None and len(got[0]) else 0.0
+
+    def total(self, site: str, quantity: str, material: str | None = None) -> float:
+        """Sum of a daily flow over the horizon (0 when absent)."""
+        got = self.get(site, quantity, material)
+        return float(got[0].sum()) if got is not None else 0.0
+
+
+@dataclass
+class ResultSet:
+    """Everything a report is made from.
+
+    Attributes:
+        summary: summary.json as a dict.
+        flows: flows.csv rows with numbers as floats.
+        series: timeseries.csv as :class:`Series`.
+        scenario: scenario.resolved.yaml as plain data.
+        manifest: manifest.json as a dict (may be empty).
+        source_text: the original scenario file's text when known (its comments hold the
+            sources of the figures), else None.
+    """
+
+    summary: dict
+    flows: list[dict]
+    series: Series
+    scenario: dict
+    manifest: dict = field(default_factory=dict)
+    source_text: str | None = None
+
+    # --- sites -------------------------------------------------------------------------
+    @property
+    def sites(self) -> dict[str, dict]:
+        return self.scenario.get("sites") or {}
+
+    def kind(self, site: str) -> str:
+        return (self.sites.get(site) or {}).get("kind", "")
+
+    def site_label(self, site: str) -> str:
+        """The site's ``label`` or its id."""
+        return (self.sites.get(site) or {}).get("label") or site
+
+    def sites_of(self, *kinds: str) -> list[str]:
+        """Site ids of the given kinds, in scenario order."""
+        return [sid for sid, s in self.sites.items() if s.get("kind") in kinds]
+
+    def location(self, site: str) -> tuple[float, float] | None:
+        """(lat, lon) of a site or road node."""
+        if site in self.sites:
+            lat, lon = self.sites[site]["location"]
+            return float(lat), float(lon)
+        node = (self.scenario.get("nodes") or {}).get(site)
+        return (float(node[0]), float(node[1])) if node else None
+
+    def capacity_t_per_day(self, site: str) -> float | None:
+        s = self.sites.get(site) or {}
+        if s.get("capacity_t_per_day"):
+            return float(s["capacity_t_per_day"])
+        if s.get("capacity_t_per_year"):
+            return float(s["capacity_t_per_year"]) / DAYS_PER_YEAR
+        return None
+
+    def process_of(self, site: str) -> dict:
+        s = self.sites.get(site) or {}
+        return (self.scenario.get("processes") or {}).get(s.get("process"), {}) or {}
+
+    # --- materials and fleets ----------------------------------------------------------
+    @property
+    def materials(self) -> list[str]:
+        return list((self.scenario.get("materials") or {}).keys())
+
+    def material_label(self, material: str) -> str:
+        m = (self.scenario.get("materials") or {}).get(material) or {}
+        return m.get("label") or material.replace("_", " ")
+
+    @property
+    def fleets(self) -> list[str]:
+        return list((self.scenario.get("fleets") or {}).keys())
+
+    def fleet_label(self, fleet: str) -> str:
+        f = (self.scenario.get("fleets") or {}).get(fleet) or {}
+        return f.get("label") or fleet.replace("_", " ")
+
+    # --- run ---------------------------------------------------------------------------
+    @property
+    def replications(self) -> int:
+        return int(self.summary.get("replications", 1))
+
+    @property
+    def horizon_days(self) -> int:
+        return int(self.summary.get("horizon_days") or self.scenario.get("horizon_days") or len(self.series.days))
+
+    @property
+    def start_day_of_year(self) -> int:
+        return int(self.scenario.get("start_day_of_year", 1))
+
+    @property
+    def title(self) -> str:
+        name = self.summary.get("scenario") or self.scenario.get("name", "")
+        variant = self.summary.get("variant")
+        return f"{name} [{variant}]" if variant else str(name)
+
+    def flow_mass(self, origin: str | None = None, destination: str | None = None,
+                  material: str | None = None) -> float:
+        """Tonnes shipped, summed over the rows matching the given keys."""
+        return float(sum(r["mass_t"] for r in self.flows
+                         if (origin is None or r["origin"] == origin)
+                         and (destination is None or r["destination"] == destination)
+                         and (material is None or r["material"] == material)))

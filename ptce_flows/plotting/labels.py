@@ -1,0 +1,143 @@
+"""Label placement without overlaps: a 1-D spreader for stacked labels (Sankey columns, bar
+ends) and a greedy 2-D placer for map labels.
+
+Both are deterministic: the same figure gets the same labels, so files do not change between
+identical runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.transforms import Bbox
+
+
+def spread_1d(centres, heights, low: float, high: float) -> np.ndarray:
+    """Move label centres as little as possible so that no two labels overlap.
+
+    Labels keep their order. Overlapping neighbours are merged into a block centred on the
+    mean of their wished centres, repeatedly, then blocks are pushed inside ``[low, high]``.
+
+    Args:
+        centres: wished centres (any order).
+        heights: height of each label, same units as the centres.
+        low, high: the span the labels must stay in (if they do not fit, they overflow at
+            ``high``).
+    """
+    centres = np.asarray(centres, dtype=float)
+    heights = np.asarray(heights, dtype=float)
+    order = np.argsort(centres, kind="stable")
+    blocks: list[list] = []  # [wished-centre sum, count, total height, item indices]
+    for i in order:
+        blocks.append([centres[i], 1, heights[i], [i]])
+        while len(blocks) > 1:
+            a, b = blocks[-2], blocks[-1]
+            a_top = a[0] / a[1] + a[2] / 2.0
+            b_bottom = b[0] / b[1] - b[2] / 2.0
+            if a_top <= b_bottom + 1e-12:
+                break
+            blocks[-2:] = [[a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]]
+    out = np.empty_like(centres)
+    # push blocks inside [low, high]: bottom-up then top-down
+    starts = []
+    floor = low
+    for wished, count, height, _items in blocks:
+        start = max(wished / count - height / 2.0, floor)
+        starts.append(start)
+        floor = start + height
+    ceiling = high
+    for k in range(len(blocks) - 1, -1, -1):
+        height = blocks[k][2]
+        starts[k] = max(min(starts[k], ceiling - height), low if k == 0 else -np.inf)
+        ceiling = starts[k]
+    for (_w, _c, _h, items), start in zip(blocks, starts, strict=True):
+        y = start
+        for i in items:
+            out[i] = y + heights[i] / 2.0
+            y += heights[i]
+    return out
+
+
+@dataclass
+class MapLabel:
+    """A label to place near a point: ``x, y`` in data units, ``radius`` of its marker in points."""
+
+    x: float
+    y: float
+    text: str
+    radius: float
+    priority: int        # lower goes first
+    required: bool = False
+
+
+# candidate directions (dx, dy), preferred first: right, left, above, below, diagonals
+_DIRECTIONS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
+
+
+def place_map_labels(ax, labels: list[MapLabel], obstacles: list[Bbox], fontsize: float,
+                     text_kw: dict | None = None) -> list:
+    """Place each label at the first free spot around its point (greedy, by priority).
+
+    Spots are tried in eight directions at two distances; a spot is free when the label's box
+    stays inside the axes and overlaps neither a placed label nor an obstacle (markers, legend,
+    scale bar), in display units. A label with no free spot is left out, unless it is
+    ``required``, in which case the spot that overlaps least is taken.
+
+    Returns:
+        The matplotlib Text objects created.
+    """
+    fig = ax.figure
+    canvas = FigureCanvasAgg(fig) if not hasattr(fig.canvas, "get_renderer") else fig.canvas
+    renderer = canvas.get_renderer()
+    axes_box = ax.get_window_extent(renderer)
+    placed: list[Bbox] = []
+    texts = []
+    px_per_pt = fig.dpi / 72.0
+    for lab in sorted(labels, key=lambda item: item.priority):
+        best = None  # (cost, step, offset, ha, va, box)
+        for step in (1.0, 2.2):
+            for dx, dy in _DIRECTIONS:
+                gap = (lab.radius + 2.5) * step
+                norm = np.hypot(dx, dy)
+                offset = (dx / norm * gap, dy / norm * gap)
+                ha = "left" if dx > 0 else ("right" if dx < 0 else "center")
+                va = "bottom" if dy > 0 else ("top" if dy < 0 else "center")
+                text = ax.annotate(lab.text, (lab.x, lab.y), xytext=offset, textcoords="offset points",
+                                   ha=ha, va=va, fontsize=fontsize, annotation_clip=False,
+                                   **(text_kw or {}))
+                box = text.get_window_extent(renderer)
+                text.remove()
+                box = Bbox.from_extents(box.x0 - 1.5 * px_per_pt, box.y0 - 1.0 * px_per_pt,
+                                        box.x1 + 1.5 * px_per_pt, box.y1 + 1.0 * px_per_pt)
+                inside = (box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1
+                          and box.y0 >= axes_box.y0 and box.y1 <= axes_box.y1)
+                cost = sum(_overlap(box, other) for other in placed + obstacles) + (0 if inside else 1e9)
+                if best is None or cost < best[0]:
+                    best = (cost, step, offset, ha, va, box)
+                if cost == 0:
+                    break
+            if best[0] == 0:
+                break
+        cost, step, offset, ha, va, box = best
+        if cost > 0 and not lab.required:
+            continue
+        arrow = None
+        if step > 1.0:  # far from its point: a leader line
+            arrow = {"arrowstyle": "-", "color": "#999999", "lw": 0.5, "shrinkA": 1.0,
+                     "shrinkB": lab.radius}
+        text = ax.annotate(lab.text, (lab.x, lab.y), xytext=offset, textcoords="offset points",
+                           ha=ha, va=va, fontsize=fontsize, annotation_clip=False, arrowprops=arrow,
+                           **(text_kw or {}))
+        text.set_in_layout(False)
+        placed.append(box)
+        texts.append(text)
+    return texts
+
+
+def _overlap(a: Bbox, b: Bbox) -> float:
+    """Overlapping area of two boxes (0 when apart)."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0

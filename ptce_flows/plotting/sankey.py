@@ -1,0 +1,180 @@
+"""A layered Sankey diagram of the material flows, drawn with patches.
+
+Four columns (sources, treatment sites, products and losses, destinations; see
+:func:`ptce_flows.plotting.derive.sankey_graph`), node heights proportional to tonnes, bands
+as cubic Bézier ribbons coloured by material. Nodes are ordered by the barycentre of their
+neighbours to limit crossings; labels are spread so that they never overlap, with a leader
+line when a label had to move away from its node.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path
+
+from ptce_flows.i18n import fmt_qty, tr
+from ptce_flows.plotting.data import ResultSet
+from ptce_flows.plotting.derive import SankeyGraph, sankey_graph
+from ptce_flows.plotting.labels import spread_1d
+from ptce_flows.plotting.style import (
+    FIG_WIDTH_IN,
+    FONT_SIZE,
+    GREY,
+    TEXT,
+    figure,
+    kind_color,
+    material_colors,
+)
+
+#: x of each column (axes fraction) and width of a node bar
+COLUMN_X = (0.175, 0.40, 0.615, 0.79)
+NODE_W = 0.014
+GAP = 0.022            # vertical gap between nodes, as a share of the axes height
+LABEL_CHARS = (18, 19, 14, 21)   # wrap width of labels per column
+LABEL_SIZE = FONT_SIZE - 0.5
+LINE_PT = 1.18 * LABEL_SIZE
+
+
+def sankey_height(graph: SankeyGraph) -> float:
+    """Figure height (inches) that gives every label room."""
+    per_col = [0] * 4
+    for n in graph.nodes.values():
+        per_col[n.column] += len(_wrap(n.label, n.column)) + 1
+    return float(np.clip(0.20 * max(per_col) + 1.0, 3.6, 9.5))
+
+
+def _wrap(text: str, column: int) -> list[str]:
+    return textwrap.wrap(text, LABEL_CHARS[column]) or [""]
+
+
+def _order_nodes(graph: SankeyGraph) -> dict[int, list[str]]:
+    """Node ids per column, ordered top to bottom (barycentre of neighbours, terminals last)."""
+    cols: dict[int, list[str]] = {c: [] for c in range(4)}
+    for n in sorted(graph.nodes.values(), key=lambda n: n.order):
+        cols[n.column].append(n.id)
+    pos = {nid: i for c in cols.values() for i, nid in enumerate(c)}
+
+    def bary(nid: str, upstream: bool) -> float:
+        links = [lk for lk in graph.links if (lk.target == nid if upstream else lk.source == nid)]
+        other = [(lk.source if upstream else lk.target, lk.value) for lk in links]
+        total = sum(v for _o, v in other)
+        if not total:
+            return pos[nid]
+        return sum(pos[o] * v for o, v in other) / total
+
+    for _sweep in range(2):
+        for c, upstream in ((2, True), (3, True), (0, False)):
+            terminal = [nid for nid in cols[c] if graph.nodes[nid].order >= 1e6]
+            regular = [nid for nid in cols[c] if graph.nodes[nid].order < 1e6]
+            regular.sort(key=lambda nid: (graph.nodes[nid].kind == "disposal", bary(nid, upstream),
+                                          graph.nodes[nid].order))
+            cols[c] = regular + sorted(terminal, key=lambda nid: graph.nodes[nid].order)
+            pos.update({nid: i for i, nid in enumerate(cols[c])})
+    return cols
+
+
+def _ribbon(x0, y0_top, y0_bot, x1, y1_top, y1_bot) -> Path:
+    xm = (x0 + x1) / 2.0
+    verts = [(x0, y0_top), (xm, y0_top), (xm, y1_top), (x1, y1_top),
+             (x1, y1_bot), (xm, y1_bot), (xm, y0_bot), (x0, y0_bot), (x0, y0_top)]
+    codes = [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4,
+             Path.LINETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.CLOSEPOLY]
+    return Path(verts, codes)
+
+
+def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGraph | None = None):
+    """Draw the Sankey diagram of ``results`` on ``ax`` (a new figure when None); return ``ax``.
+
+    ``graph`` may be given to draw a graph made (or edited) elsewhere; by default it is
+    :func:`~ptce_flows.plotting.derive.sankey_graph` of ``results``.
+    """
+    graph = graph or sankey_graph(results, lang)
+    if ax is None:
+        ax = figure(FIG_WIDTH_IN, sankey_height(graph))[1]
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_axis_off()
+    cols = _order_nodes(graph)
+    values = {nid: graph.node_value(nid) for nid in graph.nodes}
+    top_y, bottom_y = 0.93, 0.0
+    usable = top_y - bottom_y
+    scale = min(
+        (usable - GAP * (len(ids) - 1)) / max(sum(values[n] for n in ids), 1e-9)
+        for ids in cols.values() if ids
+    )
+    # node boxes: (x, y_top, height)
+    boxes: dict[str, tuple[float, float, float]] = {}
+    for c, ids in cols.items():
+        heights = [max(values[n] * scale, 0.004) for n in ids]
+        total = sum(heights) + GAP * (len(ids) - 1)
+        y = top_y - (usable - total) / 2.0 if c in (1, 2) else top_y
+        for nid, h in zip(ids, heights, strict=True):
+            boxes[nid] = (COLUMN_X[c], y, h)
+            y -= h + GAP
+
+    colors = material_colors(results)
+
+    def link_color(material: str) -> str:
+        return colors.get(material, GREY) if material else "#BDBDBD"
+
+    def node_color(nid: str) -> str:
+        node = graph.nodes[nid]
+        if node.kind == "material":
+            return colors.get(nid.removeprefix("_mat_"), GREY)
+        return kind_color(node.kind)
+
+    # ribbons: stacked on each side in the order of the node at the other end
+    rank = {nid: (graph.nodes[nid].column, -boxes[nid][1]) for nid in graph.nodes}
+    out_cursor = {nid: boxes[nid][1] for nid in graph.nodes}
+    in_cursor = {nid: boxes[nid][1] for nid in graph.nodes}
+    out_order = sorted(graph.links, key=lambda lk: (rank[lk.source], rank[lk.target], lk.material))
+    heights = {}
+    for lk in out_order:
+        h = lk.value * scale
+        heights[id(lk)] = (out_cursor[lk.source], h)
+        out_cursor[lk.source] -= h
+    in_order = sorted(graph.links, key=lambda lk: (rank[lk.target], rank[lk.source], lk.material))
+    for lk in in_order:
+        y0, h = heights[id(lk)]
+        y1 = in_cursor[lk.target]
+        in_cursor[lk.target] -= h
+        x0 = boxes[lk.source][0] + NODE_W
+        x1 = boxes[lk.target][0]
+        terminal = not lk.material
+        ax.add_patch(PathPatch(_ribbon(x0, y0, y0 - h, x1, y1, y1 - h), facecolor=link_color(lk.material),
+                               edgecolor="none", alpha=0.35 if terminal else 0.55, zorder=1))
+
+    for nid, (x, y, h) in boxes.items():
+        ax.add_patch(Rectangle((x, y - h), NODE_W, h, facecolor=node_color(nid), edgecolor="white",
+                               linewidth=0.4, zorder=2))
+
+    # labels, spread per column in axes-fraction units
+    fig_h_pt = ax.figure.get_size_inches()[1] * 72.0 * ax.get_position().height
+    for c, ids in cols.items():
+        if not ids:
+            continue
+        texts = [_wrap(graph.nodes[n].label, c) + [fmt_qty(values[n], "t", lang, 0)] for n in ids]
+        hts = [(len(t) * LINE_PT + 3.0) / fig_h_pt for t in texts]
+        centres = [boxes[n][1] - boxes[n][2] / 2.0 for n in ids]
+        placed = spread_1d(centres, hts, 0.0, top_y + 0.02)
+        for nid, lines, want, got in zip(ids, texts, centres, placed, strict=True):
+            x, y, h = boxes[nid]
+            left = c == 0
+            tx = x - 0.008 if left else x + NODE_W + 0.008
+            moved = abs(got - want) > h / 2.0 + 1e-3
+            label = "\n".join(lines[:-1])
+            ax.text(tx, got, f"{label}\n{lines[-1]}", ha="right" if left else "left", va="center",
+                    fontsize=LABEL_SIZE, color=TEXT, linespacing=1.1, zorder=4,
+                    bbox=None if c in (0, 3) else {"boxstyle": "round,pad=0.15", "fc": "white",
+                                                   "ec": "none", "alpha": 0.8})
+            if moved:
+                edge = x if left else x + NODE_W
+                ax.plot([edge, tx], [want, got], color="#999999", lw=0.5, zorder=3)
+    for c, key in enumerate(("sources", "treatment", "products", "destinations")):
+        if cols[c]:
+            ax.text(COLUMN_X[c] + NODE_W / 2.0, 0.995, tr(f"sankey.stage.{key}", lang), ha="center",
+                    va="top", fontsize=FONT_SIZE, fontweight="bold", color="#555555")
+    return ax
