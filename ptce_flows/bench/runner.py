@@ -1,0 +1,215 @@
+"""Run every benchmark case, each in a fresh process, check the targets, write results.json.
+
+``ptce-flows bench`` and ``python benchmarks/run.py`` call ``main``. The cases (see
+``ptce_flows.bench.cases``) are, in one run on one machine: bare SimPy; the model on generated
+territories of 250, 1,000 and 4,000 sources for a year and 1,000 sources for 10 years; the
+distance matrix of 10,000- and 100,000-node road graphs (and networkx on a small case);
+replications on 1 and 2 processes; and ``ptce-flows run`` of the minimal scenario end to end,
+interpreter start-up included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: the targets of issue 7 (2-core machine)
+TARGETS = {
+    "sim_1000_1y_s": ("simulation of 1,000 sources for a year", "<=", 0.5, "s"),
+    "events_ratio": ("model events/s over bare SimPy events/s", ">=", 0.5, ""),
+    "ratio_4000_1000": ("time of 4,000 sources / time of 1,000", "<=", 4.5, "x"),
+    "ratio_10y_1y": ("time of 10 years / time of 1 year", "<=", 11.0, "x"),
+    "matrix_100k_s": ("distance matrix, 100,000 nodes x 1,000 origins", "<", 30.0, "s"),
+    "peak_rss_1000_1y_mb": ("peak memory, 1,000 sources for a year", "<", 500.0, "MB"),
+}
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def run_case(spec: dict, timeout: float = 1800) -> dict:
+    """Measure one case in a fresh interpreter; returns its JSON figures."""
+    proc = subprocess.run([sys.executable, "-m", "ptce_flows.bench.cases", json.dumps(spec)],
+                          capture_output=True, text=True, env=_env(), timeout=timeout, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark case {spec} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cli_case(repeat: int = 3) -> dict:
+    """``ptce-flows run scenarios/minimal_loop.yaml`` end to end, and bare import times."""
+    scenario = ROOT / "scenarios" / "minimal_loop.yaml"
+    out: dict = {"command": "ptce-flows run scenarios/minimal_loop.yaml --quiet --out TMP"}
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = {
+            "python_s": [sys.executable, "-c", "pass"],
+            "import_cli_s": [sys.executable, "-c", "import ptce_flows.cli"],
+            "run_s": [sys.executable, "-m", "ptce_flows.cli", "run", str(scenario), "--quiet",
+                      "--out", str(Path(tmp) / "out")],
+        }
+        for name, cmd in commands.items():
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, env=_env(), cwd=tmp)
+                times.append(time.perf_counter() - started)
+            out[name] = min(times)
+    return out
+
+
+def replications_case(quick: bool) -> dict:
+    """Issue 5's ``benchmarks/replications_speedup.py`` if it is there, else our own case."""
+    script = ROOT / "benchmarks" / "replications_speedup.py"
+    if script.exists():
+        proc = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True,
+                              env=_env(), cwd=ROOT, timeout=1800)
+        if proc.returncode == 0:
+            try:
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                return {"source": "benchmarks/replications_speedup.py --json", **result}
+            except (json.JSONDecodeError, IndexError):
+                pass
+    return {"source": "ptce_flows.bench.cases.case_replications",
+            **run_case({"case": "replications", "n_sources": 250 if quick else 1000,
+                        "replications": 4 if quick else 8})}
+
+
+def _machine() -> dict:
+    import numpy
+    import scipy
+    import simpy
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=ROOT).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"cpu": cpu, "cpus": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "numpy": numpy.__version__, "scipy": scipy.__version__,
+            "simpy": simpy.__version__, "git_commit": commit}
+
+
+def measure(quick: bool = False, repeat: int = 3, log=print) -> dict:
+    """Every case; ``quick`` shrinks the sizes (a check of the harness, not the figures)."""
+    n_big = 1000 if quick else 4000
+    nodes = (2_500, 10_000) if quick else (10_000, 100_000)
+    results: dict = {"machine": _machine(), "quick": quick, "repeat": repeat,
+                     "date": dt.datetime.now().isoformat(timespec="seconds")}
+    log("bare SimPy ...")
+    results["simpy"] = run_case({"case": "simpy", "events": 200_000 if quick else 1_000_000,
+                                 "repeat": repeat})
+    results["simpy_50"] = run_case({"case": "simpy", "processes": 50,
+                                    "events": 200_000 if quick else 1_000_000, "repeat": repeat})
+    model = {}
+    for n, years in ((250, 1), (1000, 1), (n_big, 1), (1000, 2 if quick else 10)):
+        log(f"model: {n} sources, {years} year(s) ...")
+        model[f"{n}x{years}y"] = run_case({"case": "model", "n_sources": n, "years": years,
+                                           "repeat": repeat if years == 1 else max(1, repeat - 1),
+                                           "check_events": (n, years) == (1000, 1)})
+    results["model"] = model
+    network = {}
+    for n in nodes:
+        log(f"network: {n:,} nodes ...")
+        network[str(n)] = run_case({"case": "network", "n_nodes": n, "n_origins": 1000,
+                                    "networkx_origins": 50 if n == nodes[0] else 0})
+    results["network"] = network
+    log("replications on 1 and 2 processes ...")
+    results["replications"] = replications_case(quick)
+    log("ptce-flows run (end to end) ...")
+    results["cli"] = cli_case(repeat)
+    results["targets"] = check_targets(results, n_big, 2 if quick else 10)
+    return results
+
+
+def check_targets(r: dict, n_big: int, years: int) -> dict:
+    m = r["model"]
+    one = m["1000x1y"]["simulate_s"]["best"]
+    values = {
+        "sim_1000_1y_s": one,
+        "events_ratio": m["1000x1y"]["events_per_s"] / r["simpy"]["events_per_s"],
+        "ratio_4000_1000": m[f"{n_big}x1y"]["simulate_s"]["best"] / one,
+        "ratio_10y_1y": m[f"1000x{years}y"]["simulate_s"]["best"] / one,
+        "matrix_100k_s": r["network"][max(r["network"], key=int)]["matrix_s"],
+        "peak_rss_1000_1y_mb": m["1000x1y"]["peak_rss_mb"],
+    }
+    out = {}
+    for key, (label, op, limit, unit) in TARGETS.items():
+        v = values[key]
+        ok = {"<=": v <= limit, ">=": v >= limit, "<": v < limit}[op]
+        out[key] = {"label": label, "value": v, "target": f"{op} {limit:g}{unit and ' ' + unit}", "met": ok}
+    return out
+
+
+def table(r: dict) -> str:
+    lines = [f"machine: {r['machine']['cpu']} ({r['machine']['cpus']} cpus), Python {r['machine']['python']}, "
+             f"SimPy {r['machine']['simpy']}{'  [QUICK: not the real figures]' if r['quick'] else ''}", ""]
+    lines.append(f"{'case':<18}{'load':>8}{'build':>8}{'simulate':>10}{'summ.':>8}{'events':>10}"
+                 f"{'events/s':>11}{'trips':>8}{'fleet':>7}{'peak MB':>9}")
+    for name, c in r["model"].items():
+        lines.append(f"{name:<18}{c['load_s']:>8.2f}{c['build_world_s']:>8.2f}{c['simulate_s']['best']:>10.3f}"
+                     f"{c['summarise_s']:>8.2f}{c['events']:>10,}{c['events_per_s']:>11,.0f}{c['trips']:>8,}"
+                     f"{c['collection_fleet_use']:>7.0%}{c['peak_rss_mb']:>9.0f}")
+    s, s50 = r["simpy"], r["simpy_50"]
+    lines.append(f"{'bare SimPy':<18}{'':>34}{s['events']:>10,}{s['events_per_s']:>11,.0f}"
+                 f"   (50 processes: {s50['events_per_s']:,.0f}/s)")
+    lines.append("")
+    lines.append(f"{'road graph':<18}{'edges':>10}{'build':>8}{'matrix':>8}{'peak MB':>9}")
+    for n, c in r["network"].items():
+        lines.append(f"{int(n):<18,}{c['n_edges']:>10,}{c['from_places_s'] + c['csr_s']:>8.2f}"
+                     f"{c['matrix_s']:>8.2f}{c['peak_rss_mb']:>9.0f}")
+        if "networkx" in c:
+            x = c["networkx"]
+            lines.append(f"  networkx, {x['origins']} origins: {x['networkx_s']:.2f} s vs csgraph "
+                         f"{x['csgraph_s']:.3f} s ({x['speedup']:.0f}x, same distances: {x['same_distances']})")
+    rep = r["replications"]
+    if "speedup" in rep:
+        lines.append(f"\nreplications: {rep.get('replications', '?')} on 1 process {rep.get('jobs1_s', 0):.2f} s, "
+                     f"on 2 {rep.get('jobs2_s', 0):.2f} s: speed-up {rep['speedup']:.2f}x")
+    c = r["cli"]
+    lines.append(f"ptce-flows run minimal_loop: {c['run_s']:.2f} s end to end (python alone {c['python_s']:.2f} s, "
+                 f"import ptce_flows.cli {c['import_cli_s']:.2f} s)")
+    lines.append("")
+    lines.append(f"{'target':<52}{'value':>10}  {'target':<12}")
+    for t in r["targets"].values():
+        lines.append(f"{t['label']:<52}{t['value']:>10.3f}  {t['target']:<12}{'met' if t['met'] else 'NOT MET'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="ptce-flows bench", description=(
+        "Measure the simulation's speed and memory on generated territories; write results.json."))
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"), metavar="FILE",
+                   help="where to write the figures (default benchmarks/results.json)")
+    p.add_argument("--repeat", type=int, default=3, metavar="N", help="timed repeats per case (best kept)")
+    p.add_argument("--quick", action="store_true", help="small sizes: checks the harness in seconds")
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    results = measure(args.quick, max(1, args.repeat), log=lambda msg: print(msg, file=sys.stderr))
+    results["command"] = " ".join(["ptce-flows bench", *(argv if argv is not None else sys.argv[1:])])
+    results["wall_time_s"] = time.perf_counter() - started
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+    print(table(results))
+    print(f"\nwritten {args.out} ({results['wall_time_s']:.0f} s)")
+    return 0 if all(t["met"] for t in results["targets"].values()) else 1
