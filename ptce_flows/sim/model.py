@@ -39,6 +39,18 @@ _EPS = 1e-9
 STREAMS = ("supply", "faults", "reserved_2", "reserved_3")
 
 
+def child_seeds(seed: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
+    """The first ``n`` children of ``seed``, as ``seed.spawn(n)`` gives them on a fresh seed.
+
+    ``spawn`` is not used because it advances a counter inside ``seed``: a second run with the
+    same ``SeedSequence`` object (another layout of a comparison, a repeated benchmark) would
+    get other children, hence other random numbers. Deriving them from the spawn key keeps
+    a replication a pure function of its seed.
+    """
+    return [np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i), pool_size=seed.pool_size)
+            for i in range(n)]
+
+
 class Fleet:
     """A pool of trucks sharing one queue of jobs."""
 
@@ -64,7 +76,7 @@ class Model:
     def __init__(self, world: World, seed: np.random.SeedSequence):
         self.world = world
         self.env = simpy.Environment()
-        streams = dict(zip(STREAMS, seed.spawn(len(STREAMS)), strict=True))
+        streams = dict(zip(STREAMS, child_seeds(seed, len(STREAMS)), strict=True))
         self.supply = Supply(world, np.random.default_rng(streams["supply"]))
         self.demand = Demand(world)
         n_mat = len(world.materials)
@@ -122,7 +134,10 @@ class Model:
             "breakdowns": np.array([self.breakdowns]),
             "downtime_d": np.array([self.downtime_d]),
         }
-        events = next(self.env._eid) if hasattr(self.env, "_eid") else 0
+        # events processed: ids SimPy handed out minus the events still queued (scheduled
+        # beyond the horizon, e.g. batches maturing later); SimPy keeps no processed count
+        env = self.env
+        events = next(env._eid) - len(env._queue) if hasattr(env, "_eid") else 0
         return self.recorder.finish(end, events)
 
     # --- the daily tick -----------------------------------------------------------------
