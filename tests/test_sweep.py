@@ -194,3 +194,36 @@ def test_sweep_needs_a_param(tmp_path):
 def test_help_lists_compare_and_sweep():
     proc = run_cli("--help")
     assert "compare" in proc.stdout and "sweep" in proc.stdout
+
+
+def test_cli_ctrl_c_keeps_finished_runs_and_a_rerun_resumes(tmp_path):
+    """A real SIGINT to the process group (what Ctrl-C in a terminal sends), then the same command."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    args = [sys.executable, "-m", "ptce_flows.cli", "sweep", str(MINIMAL), "--param", f"{CAPACITY}=1:50:1",
+            "--replications", "3", "--days", "90", "--jobs", "2", "--out", str(out), "--cache", str(cache)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=tmp_path, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(cache.glob("*/*_*.json"))) < 5:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "rerun the same command to resume" in stderr
+    assert "Traceback" not in stderr
+    assert not out.exists()                                  # nothing half-written
+    stored = len(list(cache.glob("*/*_*.json")))
+    assert 5 <= stored < 150
+    rerun = run_cli(*args[3:], "--quiet", cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["runs_reused"] == stored and manifest["runs_computed"] == 150 - stored

@@ -1,0 +1,79 @@
+"""The Dask path: the same runs on a ``distributed.LocalCluster`` as on local processes.
+
+The cluster is in-process (``processes=False``: worker threads) but listens on TCP, so the CLI
+test connects to it from another process exactly as it would to a real cluster, and every
+world and record crosses a process boundary (pickled).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import MINIMAL, run_cli
+from ptce_flows.compare import plan_sweep, run_plan
+from ptce_flows.execution import Task, execute
+from ptce_flows.experiment import replication_seeds, run_record
+
+distributed = pytest.importorskip("distributed")
+
+NOISY = "sites.town.supply.biowaste.variability={cv: 0.3}"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://",
+                                  host="127.0.0.1", dashboard_address=None) as local:
+        yield local
+
+
+def _plan():
+    return plan_sweep(str(MINIMAL), ["sites.platform.capacity_t_per_day=6,12", NOISY], replications=3)
+
+
+def test_dask_gives_the_same_results_as_local_processes(cluster, tmp_path):
+    plan = _plan()
+    on_dask = run_plan(plan, scheduler=cluster.scheduler_address, cache_dir=tmp_path / "dask")
+    assert on_dask.execution.backend.startswith("Dask at tcp://127.0.0.1:")
+    assert on_dask.execution.slots == 2
+    assert on_dask.execution.computed == plan.runs and not on_dask.failures
+    local = run_plan(plan, cache_dir=tmp_path / "local")
+    assert on_dask.runs == local.runs
+    assert on_dask.table == local.table
+
+
+def test_dask_failure_is_reported_and_others_complete(cluster):
+    plan = _plan()
+    layout = plan.layouts[0]
+    seeds = replication_seeds(plan.seed, 3)
+    tasks = [Task(layout.key, layout.name, i, s) for i, s in enumerate(seeds)]
+    from ptce_flows.sim.world import build_world
+
+    done = execute(tasks, _fail_first, {layout.key: lambda: build_world(layout.loaded)},
+                   scheduler=cluster.scheduler_address)
+    assert sorted(i for _, i in done.results) == [1, 2]
+    assert [(f.label, f.replication) for f in done.failures] == [(layout.name, 0)]
+    assert "ZeroDivisionError" in done.failures[0].error
+
+
+def _fail_first(world, seed):
+    if seed.spawn_key == (0,):
+        return {"x": 1 / 0}
+    return run_record(world, seed)
+
+
+def test_cli_compare_on_a_dask_scheduler(cluster, tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli("sweep", str(MINIMAL), "--param", "sites.platform.capacity_t_per_day=6,12", "--param", NOISY,
+                   "--replications", "2", "--scheduler", cluster.scheduler_address, "--out", str(out),
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["backend"].startswith("Dask at ") and manifest["runs_computed"] == 4
+    local = tmp_path / "local"
+    proc = run_cli("sweep", str(MINIMAL), "--param", "sites.platform.capacity_t_per_day=6,12", "--param", NOISY,
+                   "--replications", "2", "--out", str(local), "--cache", str(tmp_path / "other-cache"),
+                   "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "comparison.csv").read_bytes() == (local / "comparison.csv").read_bytes()
