@@ -8,6 +8,7 @@ A flow that the road network cannot carry is a ``NetworkError`` naming the site 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,18 +174,23 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
     disp_ix = {s: i for i, s in enumerate(disp_ids)}
     source_ids = [s for s, v in spec.sites.items() if v.kind == "source"]
 
-    # one origin-destination matrix: rows = sources + treatment sites, cols = every site
+    # one origin-destination matrix: rows = sources + treatment sites (where loads start),
+    # cols = every site but the sources (where loads go): nothing ever drives to a source, and
+    # leaving those columns out keeps the matrix (and the build) linear in the sources
     rows = source_ids + treat_ids
     row_ix = {s: i for i, s in enumerate(rows)}
-    dist = network.distances_km([network.index[s] for s in rows], [network.index[s] for s in sites])
+    cols = [s for s in sites if spec.sites[s].kind != "source"]
+    col_ix = {s: i for i, s in enumerate(cols)}
+    dist = network.distances_km([network.index[s] for s in rows], [network.index[s] for s in cols])
 
     def km(a: str, b: str) -> float:
-        return float(dist[row_ix[a], site_ix[b]])
+        if a in row_ix and b in col_ix:
+            return float(dist[row_ix[a], col_ix[b]])
+        return float(network.distances_km([network.index[a]], [network.index[b]])[0, 0])
 
     problems: list[Problem] = []
     for move in moves(spec, topo):
-        reach = [d for d in move.destinations if np.isfinite(km(move.origin, d))]
-        if not reach:
+        if not any(math.isfinite(km(move.origin, d)) for d in move.destinations):
             problems.append(loaded.problem(
                 ("sites", move.origin),
                 f"'{move.origin}' cannot reach any site where its '{move.material}' must go "
