@@ -62,6 +62,13 @@ class Fleet:
         self.idle: list[simpy.Event] = []
         self.speed_kmd = info.speed_kmh * HOURS_PER_DAY  # km per day of driving
         self.handling_d = (info.loading_h + info.unloading_h) / HOURS_PER_DAY
+        self.handling_h = info.loading_h + info.unloading_h
+        self.load_d = info.loading_h / HOURS_PER_DAY
+        self.unload_d = info.unloading_h / HOURS_PER_DAY
+
+    def estimate_h(self, km: float) -> float:
+        """Hours of a round trip of ``km`` each way (loading, driving, unloading)."""
+        return self.handling_h + 2 * km / self.info.speed_kmh
 
     def submit(self, job: tuple) -> None:
         if self.idle:
@@ -96,6 +103,15 @@ class Model:
             world.fleets[f[c[0][0]]].payload_t if c and c[0][0] in f else np.inf
             for c, f in zip(world.dem_candidates, world.dem_fleet, strict=True)
         ]) if len(world.dem_site) else np.zeros(0)
+        # per supply entry, as plain lists for the daily loop: site, material, fleet and the
+        # hours a trip to the nearest destination takes (what a truck checks against its shift)
+        self._sup_site = world.sup_site.tolist()
+        self._sup_mat = world.sup_mat.tolist()
+        self._sup_fleet = [self.fleets[f] for f in world.sup_fleet.tolist()]
+        self._sup_est_h = [
+            fleet.estimate_h(cands[0][1] if cands else disposal[1])
+            for fleet, cands, disposal in zip(self._sup_fleet, world.sup_candidates, world.sup_disposal,
+                                              strict=True)]
         self.series = self._series()
         self.recorder = Recorder(world.horizon_days, self.series)
 
@@ -115,6 +131,8 @@ class Model:
     def finalise(self) -> Records:
         self.recorder.day_levels(self.world.horizon_days - 1, self._levels(self.world.horizon_days - 1))
         s = self.sites
+        for site in s:
+            site.finish()
         end = {
             "sup_generated": self.supply.generated.copy(),
             "sup_collected": self.supply.collected.copy(),
@@ -144,25 +162,20 @@ class Model:
 
     def tick(self):
         w = self.world
+        supply, recorder = self.supply, self.recorder
+        pending = supply.pending
+        sup_mat, sup_fleet, sup_est_h = self._sup_mat, self._sup_fleet, self._sup_est_h
         for day in range(w.horizon_days):
             if day:
-                self.recorder.day_levels(day - 1, self._levels(day - 1))
+                recorder.day_levels(day - 1, self._levels(day - 1))
             doy = int(day_of_year(day, w.start_day_of_year))
             inwin = self.demand.accrue(doy)
-            self.supply.generate(doy)
-            for entry, mass in self.supply.due_loads(day):
-                self._submit_collection(entry, mass)
+            supply.generate(doy)
+            for e, mass in supply.due_loads(day):  # submit a collection job per load
+                pending[e] += mass
+                sup_fleet[e].submit((COLLECTION, e, -1, sup_mat[e], mass, sup_est_h[e]))
             self._dispatch_products(day, doy, inwin)
             yield self.env.timeout(1)
-
-    def _submit_collection(self, e: int, mass: float) -> None:
-        w = self.world
-        self.supply.pending[e] += mass
-        fleet = self.fleets[w.sup_fleet[e]]
-        cands = w.sup_candidates[e]
-        km = cands[0][1] if cands else w.sup_disposal[e][1]
-        est_h = fleet.info.loading_h + fleet.info.unloading_h + 2 * km / fleet.info.speed_kmh
-        fleet.submit((COLLECTION, e, -1, int(w.sup_mat[e]), mass, est_h))
 
     def _dispatch_products(self, day: int, doy: int, inwin: np.ndarray) -> None:
         w = self.world
@@ -186,7 +199,7 @@ class Model:
             rest = avail - len(loads) * payload
             if rest > _EPS and day % RESIDUE_CLEARANCE_DAYS == 0:
                 loads.append(rest)
-            est_h = fleet.info.loading_h + fleet.info.unloading_h + 2 * km / fleet.info.speed_kmh
+            est_h = fleet.estimate_h(km)
             for mass in loads:
                 site.committed[m] += mass
                 fleet.submit((RESIDUE, t, d, m, mass, est_h))
@@ -218,25 +231,26 @@ class Model:
             if not unlimited:
                 demand.open[e] -= mass
             fleet = self.fleets[w.dem_fleet[e][t]]
-            est_h = fleet.info.loading_h + fleet.info.unloading_h + 2 * km / fleet.info.speed_kmh
-            fleet.submit((DELIVERY, t, e, m, mass, est_h))
+            fleet.submit((DELIVERY, t, e, m, mass, fleet.estimate_h(km)))
 
     # --- trucks -------------------------------------------------------------------------
 
     def truck(self, fleet: Fleet, k: int):
         """Truck ``k`` of ``fleet``: take jobs from the queue and drive them, forever."""
         env = self.env
+        timeout, queue, idle = env.timeout, fleet.queue, fleet.idle
+        start_trip, arrive = self._start_trip, self._arrive
         shift_h = fleet.info.shift_h
         day, used = -1, 0.0
         down = [(a, b) for a, b, n in self.world.fleet_down.get(fleet.index, []) if k < n]
         failure = self.world.breakdowns.get(fleet.index)
         next_failure = self.rng_faults.exponential(1.0 / failure[0]) if failure else np.inf
         while True:
-            if fleet.queue:
-                job = fleet.queue.popleft()
+            if queue:
+                job = queue.popleft()
             else:
                 wake = env.event()
-                fleet.idle.append(wake)
+                idle.append(wake)
                 job = yield wake
             now = env.now
             if down or now >= next_failure:
@@ -251,24 +265,24 @@ class Model:
                     self.downtime_d += failure[1]
                     next_failure = until + self.rng_faults.exponential(1.0 / failure[0])
                 if until > now:
-                    fleet.queue.appendleft(job)
+                    queue.appendleft(job)
                     self._wake_other(fleet)
-                    yield env.timeout(until - now)
+                    yield timeout(until - now)
                     continue
             today = int(now + _EPS)
             if today != day:
                 day, used = today, 0.0
             if used > 0 and used + job[5] > shift_h:
-                yield env.timeout(day + 1 - now)
+                yield timeout(day + 1 - now)
                 day, used = day + 1, 0.0
-            trip = self._start_trip(job, fleet, env.now)
+            trip = start_trip(job, fleet, env.now)
             if trip is None:
                 continue
-            to_arrival, to_return, hours, arrive = trip
+            to_arrival, to_return, hours, arrival = trip
             used += hours
-            yield env.timeout(to_arrival)
-            arrive()
-            yield env.timeout(to_return)
+            yield timeout(to_arrival)
+            arrive(*arrival)
+            yield timeout(to_return)
 
     def _wake_other(self, fleet: Fleet) -> None:
         """An idle truck, if any, takes the job handed back."""
@@ -276,32 +290,36 @@ class Model:
             fleet.idle.pop().succeed(fleet.queue.popleft())
 
     def _start_trip(self, job: tuple, fleet: Fleet, now: float):
-        """Load, choose where to go, book it, record the shipment; return the trip timing."""
+        """Load, choose where to go, book it, record the shipment; return the trip timing and
+        what ``_arrive`` needs: ``(to_arrival, to_return, hours, arrival)``, or None."""
         w = self.world
         purpose, a, b, m, mass, _ = job
         info = fleet.info
-        load_d = info.loading_h / HOURS_PER_DAY
+        load_d, speed_kmd = fleet.load_d, fleet.speed_kmd
         start_day = 0
         if purpose == COLLECTION:
-            origin = int(w.sup_site[a])
+            origin = self._sup_site[a]
             lead = self._depot_leg(fleet, origin)
             dest = None
+            sites = self.sites
             for t, km in w.sup_candidates[a]:
-                arrive_day = int(now + lead + load_d + km / fleet.speed_kmd)
-                if self.sites[t].can_take(mass, arrive_day):
-                    start_day = self.sites[t].book(mass, arrive_day)
+                arrive_day = int(now + lead + load_d + km / speed_kmd)
+                site = sites[t]
+                if site.can_take(mass, arrive_day):
+                    start_day = site.book(mass, arrive_day)
                     dest, dkm, kind = t, km, COLLECTION
                     break
-                self.sites[t].refused += mass
+                site.refused += mass
+            supply = self.supply
             if dest is None:
                 d, dkm = w.sup_disposal[a]
                 if d < 0:  # nowhere to go: the waste stays at the source
-                    self.supply.pending[a] -= mass
+                    supply.pending[a] -= mass
                     return None
                 dest, kind = d, OVERFLOW
-            self.supply.stock[a] -= mass
-            self.supply.pending[a] -= mass
-            self.supply.collected[a] += mass
+            supply.stock[a] -= mass
+            supply.pending[a] -= mass
+            supply.collected[a] += mass
             dest_site = w.treatments[dest].site if kind == COLLECTION else w.disposals[dest].site
         else:
             site = self.sites[a]
@@ -318,38 +336,34 @@ class Model:
                 dest = b
                 dest_site = w.disposals[b].site
                 dkm = w.residues[(a, m)][1]
-        back_km = self._return_km(fleet, origin, dest_site, dkm)
-        lead_km = lead * fleet.speed_kmd
-        to_arrival = lead + load_d + dkm / fleet.speed_kmd
-        to_return = info.unloading_h / HOURS_PER_DAY + back_km / fleet.speed_kmd
+        back_km = dkm if info.depot < 0 else w.depot_km[(fleet.index, dest_site)]
+        lead_km = lead * speed_kmd
+        to_arrival = lead + load_d + dkm / speed_kmd
+        to_return = fleet.unload_d + back_km / speed_kmd
         hours = (to_arrival + to_return) * HOURS_PER_DAY
         co2 = dkm * info.co2_kg_per_km + (back_km + lead_km) * info.co2_kg_per_km_empty
         sid = self.recorder.shipment(fleet.index, origin, dest_site, m, kind, mass, now,
                                      now + to_arrival, dkm, back_km + lead_km, hours, co2)
+        return to_arrival, to_return, hours, (kind, dest, m, mass, start_day, sid)
 
-        def arrive() -> None:
-            if kind == COLLECTION:
-                self.sites[dest].receive(m, mass, start_day)
-            elif kind == OVERFLOW:
-                self.disposed_waste[dest, m] += mass
-            elif kind == DELIVERY:
-                self.demand.delivered[dest] += mass
-            else:
-                self.disposed_residue[dest, m] += mass
-            self.recorder.arrival(sid)
-
-        return to_arrival, to_return, hours, arrive
+    def _arrive(self, kind: int, dest: int, m: int, mass: float, start_day: int, sid: int) -> None:
+        """The truck unloads at its destination (``dest`` indexes treatment or disposal sites,
+        or demand entries, after ``kind``)."""
+        if kind == COLLECTION:
+            self.sites[dest].receive(m, mass, start_day)
+        elif kind == OVERFLOW:
+            self.disposed_waste[dest, m] += mass
+        elif kind == DELIVERY:
+            self.demand.delivered[dest] += mass
+        else:
+            self.disposed_residue[dest, m] += mass
+        self.recorder.arrival(sid)
 
     def _depot_leg(self, fleet: Fleet, origin: int) -> float:
         """Days driving empty from the depot to ``origin`` (0 without a depot)."""
         if fleet.info.depot < 0:
             return 0.0
         return self.world.depot_km[(fleet.index, origin)] / fleet.speed_kmd
-
-    def _return_km(self, fleet: Fleet, origin: int, dest_site: int, loaded_km: float) -> float:
-        if fleet.info.depot < 0:
-            return loaded_km  # back to where it loaded
-        return self.world.depot_km[(fleet.index, dest_site)]
 
     # --- daily levels -------------------------------------------------------------------
 
@@ -373,16 +387,13 @@ class Model:
         return meta
 
     def _levels(self, day: int) -> np.ndarray:
-        parts = [self.supply.stock]
+        values: list[float] = []
         for site in self.sites:
-            info = site.info
-            parts.append(site.intake[info.inputs])
-            parts.append(np.array([site.booked[day], site.in_process.sum()]))
-            parts.append(site.store[info.out_mats])
-        parts.append(self.demand.delivered)
+            values += site.levels(day)
+        parts = [self.supply.stock, np.array(values, dtype=float), self.demand.delivered]
         for d, info in enumerate(self.world.disposals):
             parts.append(self.disposed_waste[d, info.accepts] + self.disposed_residue[d, info.accepts])
-        return np.concatenate(parts) if parts else np.zeros(0)
+        return np.concatenate(parts)
 
 
 def _stack(rows: list[np.ndarray]) -> np.ndarray:

@@ -20,70 +20,125 @@ import simpy
 from ptce_flows.sim.world import TreatmentInfo
 
 _EPS = 1e-9
+#: days of ledger allocated beyond the horizon at the start (batches booked late in the run)
+_LEDGER_MARGIN = 400
+
+
+def numpy_sum(values: list[float]) -> float:
+    """``np.sum(values)`` for a short list of floats, to the last bit, in plain Python.
+
+    The per-material counters of a site are Python lists during a run (reading and writing a
+    list item is several times faster than a numpy scalar access). Their sum must stay what
+    ``numpy.ndarray.sum`` gave, bit for bit, so this follows numpy's pairwise summation:
+    fewer than 8 values are added in order from 0.0; from 8 to 128 values, eight running
+    partial sums over strides of 8, combined pairwise, then the remainder in order. Longer
+    lists (never a material count) go to numpy itself.
+    """
+    n = len(values)
+    if n < 8:
+        total = 0.0
+        for v in values:
+            total += v
+        return total
+    if n > 128:
+        return float(np.sum(values))
+    r0, r1, r2, r3, r4, r5, r6, r7 = values[:8]
+    i = 8
+    while i + 8 <= n:
+        r0 += values[i]
+        r1 += values[i + 1]
+        r2 += values[i + 2]
+        r3 += values[i + 3]
+        r4 += values[i + 4]
+        r5 += values[i + 5]
+        r6 += values[i + 6]
+        r7 += values[i + 7]
+        i += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for v in values[i:]:
+        total += v
+    return total
 
 
 class TreatmentSite:
+    """A treatment site during a run.
+
+    The ledger (``booked``, ``closed``) and the per-material counters (``store``,
+    ``committed``, ``in_process``, ``intake``, ``matured_in``, ``produced``) are Python lists
+    while the simulation runs, for fast scalar access; ``finish()`` turns them into numpy
+    arrays for whoever inspects the site afterwards.
+    """
+
     def __init__(self, env: simpy.Environment, info: TreatmentInfo, n_materials: int, horizon_days: int,
                  outages: list[tuple[int, int]] | None = None):
         self.env = env
         self.info = info
-        self.booked = np.zeros(horizon_days + 400)   # t of processing booked per day
-        self.closed = np.zeros(horizon_days + 400, dtype=bool)  # outage days: no intake, no processing
+        size = horizon_days + _LEDGER_MARGIN
+        self.booked = [0.0] * size        # t of processing booked per day
+        self.closed = [False] * size      # outage days: no intake, no processing
         for start, end in outages or []:
-            self.closed[start:end] = True
+            for d in range(start, min(end, size)):
+                self.closed[d] = True
         self.capacity = info.capacity_t_per_day
         self.reception_days = info.reception_days
         self.yield_total = info.yield_total
+        self.storage_limit = info.storage_t + _EPS
+        self.residence_days = info.residence_days
         self.projected = 0.0           # products still to come (in process or on the road)
-        self.store = np.zeros(n_materials)      # products in store, t
-        self.committed = np.zeros(n_materials)  # of which promised to a truck
-        self.in_process = np.zeros(n_materials)
-        self.intake = np.zeros(n_materials)     # cumulative t received
-        self.matured_in = np.zeros(n_materials)  # cumulative input t whose batch matured
-        self.produced = np.zeros(n_materials)   # cumulative product t
-        self.losses = 0.0                       # cumulative t lost in process
-        self.refused = 0.0                      # cumulative t turned away (went elsewhere)
+        self.store = [0.0] * n_materials       # products in store, t
+        self.committed = [0.0] * n_materials   # of which promised to a truck
+        self.in_process = [0.0] * n_materials
+        self.intake = [0.0] * n_materials      # cumulative t received
+        self.matured_in = [0.0] * n_materials  # cumulative input t whose batch matured
+        self.produced = [0.0] * n_materials    # cumulative product t
+        self.losses = 0.0                      # cumulative t lost in process
+        self.refused = 0.0                     # cumulative t turned away (went elsewhere)
         self._out = list(zip(info.out_mats.tolist(), info.out_coefs.tolist(), strict=True))
+        self._inputs = info.inputs.tolist()
+        self._out_mats = info.out_mats.tolist()
 
     def _first_free(self, day: int) -> int:
         """First open day in [day, day + reception_days] with room on the ledger, or -1."""
         room = self.capacity - _EPS
+        booked, closed = self.booked, self.closed
         for d in range(day, day + self.reception_days + 1):
-            if d >= len(self.booked):
+            if d >= len(booked):
                 self._grow(d)
-            if self.booked[d] < room and not self.closed[d]:
+            if booked[d] < room and not closed[d]:
                 return d
         return -1
 
     def _grow(self, day: int) -> None:
         extra = max(day + 1 - len(self.booked), 365)
-        self.booked = np.concatenate([self.booked, np.zeros(extra)])
-        self.closed = np.concatenate([self.closed, np.zeros(extra, dtype=bool)])
+        self.booked.extend([0.0] * extra)
+        self.closed.extend([False] * extra)
 
     def can_take(self, mass: float, day: int) -> bool:
-        if day < len(self.closed) and self.closed[day]:
+        closed = self.closed
+        if day < len(closed) and closed[day]:
             return False  # the gate is shut on the arrival day
         if self._first_free(day) < 0:
             return False
         if self.yield_total > 0:
-            future = self.store.sum() + self.projected + mass * self.yield_total
-            if future > self.info.storage_t + _EPS:
+            future = numpy_sum(self.store) + self.projected + mass * self.yield_total
+            if future > self.storage_limit:
                 return False
         return True
 
     def book(self, mass: float, day: int) -> int:
         """Book ``mass`` on the ledger from the first free day; return that day."""
         start = self._first_free(day)
+        booked, closed, capacity = self.booked, self.closed, self.capacity
         rest, d = mass, start
         while rest > _EPS:
-            if d >= len(self.booked):
+            if d >= len(booked):
                 self._grow(d)
-            if self.closed[d]:
+            if closed[d]:
                 d += 1
                 continue
-            take = min(self.capacity - self.booked[d], rest)
+            take = min(capacity - booked[d], rest)
             if take > 0:
-                self.booked[d] += take
+                booked[d] += take
                 rest -= take
             d += 1
         self.projected += mass * self.yield_total
@@ -93,7 +148,7 @@ class TreatmentSite:
         """A booked load arrives: its batch starts when its processing starts."""
         self.intake[material] += mass
         self.in_process[material] += mass
-        delay = max(0.0, start_day - self.env.now) + self.info.residence_days
+        delay = max(0.0, start_day - self.env.now) + self.residence_days
         if delay > 0:
             self.env.timeout(delay).callbacks.append(
                 lambda _event, m=material, t=mass: self.mature(m, t))
@@ -105,13 +160,26 @@ class TreatmentSite:
         self.in_process[material] -= mass
         self.matured_in[material] += mass
         made = 0.0
+        store, produced = self.store, self.produced
         for out, coef in self._out:
             amount = mass * coef
-            self.store[out] += amount
-            self.produced[out] += amount
+            store[out] += amount
+            produced[out] += amount
             made += amount
         self.losses += mass - made
         self.projected = max(0.0, self.projected - made)
 
     def available(self, material: int) -> float:
         return self.store[material] - self.committed[material]
+
+    def levels(self, day: int) -> list[float]:
+        """End-of-day series of this site: intake by input, processed, in process, stored."""
+        intake, store = self.intake, self.store
+        return ([intake[m] for m in self._inputs] + [self.booked[day], numpy_sum(self.in_process)]
+                + [store[m] for m in self._out_mats])
+
+    def finish(self) -> None:
+        """After the run: the ledger and counters as numpy arrays."""
+        for name in ("booked", "store", "committed", "in_process", "intake", "matured_in", "produced"):
+            setattr(self, name, np.array(getattr(self, name), dtype=float))
+        self.closed = np.array(self.closed, dtype=bool)
