@@ -216,15 +216,15 @@ def _run_comparison(args, plan) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     bar = None if args.quiet else ProgressBar()
     try:
-        comp = run_plan(plan, jobs=args.jobs or 1, scheduler=args.scheduler, cache_dir=cache, progress=bar)
+        try:
+            comp = run_plan(plan, jobs=args.jobs or 1, scheduler=args.scheduler, cache_dir=cache, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
         print(f"interrupted: previous results left as they were; finished runs are kept in {cache}/, "
               "rerun the same command to resume", file=sys.stderr)
         return 130
-    if bar is not None:
-        bar.close()
     write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
     for failure in comp.failures:
         print(f"failed: {failure.format()}", file=sys.stderr)

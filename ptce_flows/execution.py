@@ -229,7 +229,7 @@ class DaskBackend(Backend):
                                              set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(f"--scheduler: cannot reach a Dask scheduler at {address} "
-                             f"within {timeout_s:g} s ({type(exc).__name__}: {exc})") from None
+                             f"({type(exc).__name__}: {exc})") from None
         try:
             threads = sum(self.client.nthreads().values())
             if threads == 0:

@@ -355,3 +355,22 @@ def test_cli_scheduler_without_dask_is_a_clear_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 2
     assert "pip install 'ptce-flows[cluster]'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_every_run_failing_still_writes_tables_and_lists_failures(minimal_data, write_yaml, tmp_path,
+                                                                 monkeypatch):
+    import ptce_flows.compare as compare_mod
+    from ptce_flows.reports.comparison_output import console_summary
+
+    def broken(world, seed):
+        raise RuntimeError("model broke")
+
+    monkeypatch.setattr(compare_mod, "run_record", broken)
+    plan = plan_compare([str(write_yaml(_no_roads_with_near_variant(minimal_data)))], replications=2)
+    comp = run_plan(plan, cache_dir=tmp_path / "c")
+    assert len(comp.failures) == 4 and comp.execution.computed == 0
+    out = write_comparison(comp, tmp_path / "out", ["test"])
+    doc = json.loads((out / "comparison.json").read_text())
+    assert len(doc["failures"]) == 4 and doc["layouts"][0]["kpis"]["diverted_t"]["mean"] is None
+    assert not (out / "figures" / "comparison.png").exists()
+    assert "n/a" in console_summary(comp)

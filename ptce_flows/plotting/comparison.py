@@ -201,9 +201,11 @@ def _grid(n_panels: int, n_layouts: int, per_layout: float = 0.22):
 
 
 def comparison_figure(rows: list[dict], baseline: str, kpis=FIGURE_KPIS, lang: str = "en"):
-    """One panel per KPI: each layout's mean with its 95 % interval."""
+    """One panel per KPI: each layout's mean with its 95 % interval (None without any data)."""
     lang = check_lang(lang)
     kpis = [k for k in kpis if _rows_for(rows, "kpi", k)]
+    if not kpis:
+        return None   # no finished run
     layouts = list(dict.fromkeys(r["layout"] for r in rows))
     with style():
         fig, axes = _grid(len(kpis), len(layouts))
@@ -215,10 +217,12 @@ def comparison_figure(rows: list[dict], baseline: str, kpis=FIGURE_KPIS, lang: s
 
 
 def benefits_figure(rows: list[dict], baseline: str, benefits=FIGURE_BENEFITS, lang: str = "en"):
-    """One panel per benefit: each layout's paired gain over the baseline with its interval."""
+    """One panel per benefit: each layout's paired gain over the baseline (None without data)."""
     lang = check_lang(lang)
     benefits = [b for b in benefits if _rows_for(rows, "benefit", b)]
     layouts = [n for n in dict.fromkeys(r["layout"] for r in rows) if n != baseline]
+    if not benefits or not layouts:
+        return None   # no finished pair of runs
     with style():
         fig, axes = _grid(len(benefits), len(layouts))
         for ax, benefit in zip(axes, benefits, strict=True):
@@ -302,12 +306,14 @@ def plot_sweep_heatmap(rows: list[dict], params: list[str], kpi: str, ax=None, l
 
 
 def sweep_figure(rows: list[dict], params: list[str], rank_by: str, lang: str = "en"):
-    """Line panels (one parameter) or heat maps (two); None for three parameters or more."""
+    """Line panels (one parameter) or heat maps (two); None for three or more, or without data."""
     lang = check_lang(lang)
     if len(params) not in (1, 2):
         return None
     kpis = list(dict.fromkeys([rank_by, *FIGURE_KPIS]))
     kpis = [k for k in kpis if _rows_for(rows, "kpi", k)][: 6 if len(params) == 1 else 4]
+    if not kpis:
+        return None   # no finished run
     n = max((int(r["n"]) for r in rows if r.get("n") not in (None, "")), default=0)
     with style():
         if len(params) == 1:

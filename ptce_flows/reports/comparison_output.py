@@ -201,10 +201,12 @@ def write_figures(comp: Comparison, folder: Path, lang: str = "en") -> list[Path
         if fig is not None:
             written += save_figure(fig, folder / "sweep")
         return written
-    written += save_figure(comparison_figure(rows, comp.plan.baseline, lang=lang), folder / "comparison")
+    figures = {"comparison": comparison_figure(rows, comp.plan.baseline, lang=lang)}
     if len(comp.plan.layouts) > 1:
-        written += save_figure(benefits_figure(benefit_rows(comp), comp.plan.baseline, lang=lang),
-                               folder / "benefits")
+        figures["benefits"] = benefits_figure(benefit_rows(comp), comp.plan.baseline, lang=lang)
+    for name, fig in figures.items():
+        if fig is not None:   # None: no finished run to draw
+            written += save_figure(fig, folder / name)
     return written
 
 
