@@ -84,10 +84,20 @@ def label(key: str, lang: str = "en", **fields) -> str:
     return text.format(**fields) if fields else text
 
 
-def _title(text: str, unit: str, lang: str, better: str = "") -> str:
-    shown = (unit_label(unit, lang) if unit not in ("-", "") else "%").replace(" ", "\u00a0")
+def _magnitude(values, unit: str) -> float:
+    """1e6 when the figures run into millions (the axis then counts millions), else 1."""
+    x = np.abs(np.asarray(values, dtype=float))
+    x = x[np.isfinite(x)]
+    return 1e6 if unit != "-" and x.size and x.max() >= 1e6 else 1.0
+
+
+def _title(text: str, unit: str, lang: str, better: str = "", per: float = 1.0) -> str:
+    shown = unit_label(unit, lang) if unit not in ("-", "") else "%"
+    if per == 1e6:
+        shown = ("million " if lang == "en" else "millions de ") + shown
+    shown = shown.replace(" ", "\u00a0")
     out = f"{text}\u00a0({shown})" if shown else text
-    out = textwrap.fill(out, 30)
+    out = textwrap.fill(out, 30, break_on_hyphens=False)
     if better:
         out += f"\n{label('better.' + better, lang)}"
     return out
@@ -160,13 +170,15 @@ def plot_kpi_bars(rows: list[dict], kpi: str, baseline: str, ax=None, lang: str 
     k = _scale(unit, np.array([]))
     names = [r["layout"] for r in mine]
     means = np.array([_float(r["mean"]) for r in mine]) * k
-    lows = np.array([_float(r["ci95_low"]) for r in mine]) * k
-    highs = np.array([_float(r["ci95_high"]) for r in mine]) * k
+    per = _magnitude(means, unit)
+    means = means / per
+    lows = np.array([_float(r["ci95_low"]) for r in mine]) * k / per
+    highs = np.array([_float(r["ci95_high"]) for r in mine]) * k / per
     colors = [BASELINE_COLOR if n == baseline else LAYOUT_COLOR for n in names]
     _bars(ax, names, means, lows, highs, colors, lang)
     if baseline in names:
         ax.axvline(means[names.index(baseline)], color=GREY, linestyle="--", linewidth=0.9)
-    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", "")), loc="left")
+    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", ""), per), loc="left")
     return ax
 
 
@@ -180,12 +192,14 @@ def plot_benefit_bars(rows: list[dict], benefit: str, baseline: str, ax=None, la
     unit = mine[0]["unit"]
     names = [r["layout"] for r in mine]
     means = np.array([_float(r["mean"]) for r in mine])
-    lows = np.array([_float(r["ci95_low"]) for r in mine])
-    highs = np.array([_float(r["ci95_high"]) for r in mine])
+    per = _magnitude(means, unit)
+    means = means / per
+    lows = np.array([_float(r["ci95_low"]) for r in mine]) / per
+    highs = np.array([_float(r["ci95_high"]) for r in mine]) / per
     colors = [BETTER_COLOR if m > 0 else WORSE_COLOR if m < 0 else GREY for m in means]
     _bars(ax, names, means, lows, highs, colors, lang)
     ax.axvline(0, color="#222222", linewidth=0.8)
-    ax.set_title(_title(label(f"benefit.{benefit}", lang), unit, lang), loc="left")
+    ax.set_title(_title(label(f"benefit.{benefit}", lang), unit, lang, per=per), loc="left")
     return ax
 
 
@@ -193,7 +207,9 @@ def _grid(n_panels: int, n_layouts: int, per_layout: float = 0.22):
     ncols = 2 if n_panels > 1 else 1
     nrows = int(np.ceil(n_panels / ncols))
     height = nrows * (0.9 + per_layout * max(n_layouts, 2)) + 0.5
-    fig, axes = figure(FIG_WIDTH_IN, height, nrows=nrows, ncols=ncols, squeeze=False)
+    fig, axes = figure(FIG_WIDTH_IN, height, nrows=nrows, ncols=ncols, squeeze=False, sharey=True)
+    for ax in axes[:, 1:].ravel():   # the layouts are named once per row, on the left
+        ax.tick_params(labelleft=False)
     flat = list(axes.ravel())
     for ax in flat[n_panels:]:
         ax.set_visible(False)
@@ -257,8 +273,10 @@ def plot_sweep_line(rows: list[dict], param: str, kpi: str, ax=None, lang: str =
     texts, x, numeric = _axis_values(mine, param)
     by_value = {str(r[param]): r for r in mine}
     mean = np.array([_float(by_value[t]["mean"]) for t in texts]) * k
-    low = np.array([_float(by_value[t]["ci95_low"]) for t in texts]) * k
-    high = np.array([_float(by_value[t]["ci95_high"]) for t in texts]) * k
+    per = _magnitude(mean, unit)
+    mean = mean / per
+    low = np.array([_float(by_value[t]["ci95_low"]) for t in texts]) * k / per
+    high = np.array([_float(by_value[t]["ci95_high"]) for t in texts]) * k / per
     ax.fill_between(x, low, high, color=LAYOUT_COLOR, alpha=0.35, linewidth=0)
     ax.plot(x, mean, color=BETTER_COLOR, marker="o", markersize=3, linewidth=1.4)
     if not numeric:
@@ -268,7 +286,7 @@ def plot_sweep_line(rows: list[dict], param: str, kpi: str, ax=None, lang: str =
     ax.yaxis.set_major_formatter(number_formatter(lang))
     ax.set_xlabel(_param_label(param))
     ax.grid(axis="y")
-    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", "")), loc="left")
+    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", ""), per), loc="left")
     return ax
 
 
@@ -287,6 +305,8 @@ def plot_sweep_heatmap(rows: list[dict], params: list[str], kpi: str, ax=None, l
     grid = np.full((len(yt), len(xt)), np.nan)
     for r in mine:
         grid[yt.index(str(r[py])), xt.index(str(r[px]))] = _float(r["mean"]) * k
+    per = _magnitude(grid, unit)
+    grid = grid / per
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(xt)), xt, rotation=30 if len(xt) > 6 else 0)
     ax.set_yticks(range(len(yt)), yt)
@@ -301,7 +321,7 @@ def plot_sweep_heatmap(rows: list[dict], params: list[str], kpi: str, ax=None, l
             if np.isfinite(value):
                 ax.text(j, i, fmt_number(value, lang), ha="center", va="center", fontsize=6,
                         color="white" if value < middle else "black")
-    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", "")), loc="left")
+    ax.set_title(_title(label(f"kpi.{kpi}", lang), unit, lang, mine[0].get("better", ""), per), loc="left")
     return ax
 
 

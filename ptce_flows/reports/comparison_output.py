@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import platform
 import sys
 from pathlib import Path
@@ -218,7 +219,11 @@ def _num(value, unit: str = "", sign: bool = False) -> str:
     if unit == "-":
         text = f"{100 * value:{'+' if sign else ''}.1f} %"
         return text
-    digits = 0 if abs(value) >= 100 or unit in ("t.km", "km") else 2
+    size = abs(value)
+    if size >= 100 or unit in ("t.km", "km") or value == 0:
+        digits = 0 if size >= 100 or value == 0 or unit in ("t.km", "km") else 2
+    else:  # three significant digits: 25.7, 4.30, 0.0432
+        digits = min(6, 2 - math.floor(math.log10(size)))
     return f"{value:{'+' if sign else ''},.{digits}f}"
 
 
