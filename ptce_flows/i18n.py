@@ -53,6 +53,11 @@ _LABELS: dict[str, dict[str, str]] = {
     "activity.anaerobic_digestion": {"en": "Anaerobic digestion", "fr": "Méthanisation"},
     "activity.methanisation": {"en": "Anaerobic digestion", "fr": "Méthanisation"},
     "activity.shredding": {"en": "Shredding", "fr": "Broyage"},
+    "activity.co_composting": {"en": "Co-composting", "fr": "Co-compostage"},
+    "activity.green_composting": {"en": "Green-waste composting", "fr": "Compostage de déchets verts"},
+    "activity.packaging_sorting": {"en": "Packaging sorting", "fr": "Tri des emballages"},
+    "activity.cardboard_baling": {"en": "Cardboard baling", "fr": "Mise en balles du carton"},
+    "activity.wood_preparation": {"en": "Wood preparation", "fr": "Préparation du bois"},
     # figure titles
     "title.map": {"en": "Territory and material flows", "fr": "Territoire et flux de matières"},
     "title.sankey": {"en": "Material flows over the horizon", "fr": "Flux de matières sur la période"},
@@ -87,6 +92,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "legend.road": {"en": "Road", "fr": "Route"},
     "legend.source_size": {"en": "Sources (area ∝ t/year)", "fr": "Sources (surface ∝ t/an)"},
     "map.north": {"en": "N", "fr": "N"},
+    "map.far": {"en": "{name} ({km} away)", "fr": "{name} (à {km})"},
     "map.projection": {"en": "Equirectangular projection centred on {lat}, {lon}",
                        "fr": "Projection équirectangulaire centrée sur {lat}, {lon}"},
     "fleet.total": {"en": "Total", "fr": "Total"},
@@ -173,10 +179,14 @@ _LABELS: dict[str, dict[str, str]] = {
     "caption.map": {
         "en": "Sites by kind (sources sized by tonnage generated) and the flows of the simulated "
               "period as straight lines between origin and destination, coloured by material, "
-              "width proportional to tonnes. Roads of the scenario in light grey.",
+              "width proportional to tonnes. Roads of the scenario in light grey. Sites far beyond "
+              "the territory are reached by arrows at the edge of the frame, with their straight-line "
+              "distance; an inset enlarges sites too close together to tell apart.",
         "fr": "Sites par type (sources dimensionnées selon le tonnage produit) et flux de la "
               "période simulée en lignes droites de l'origine à la destination, colorés par "
-              "matière, d'épaisseur proportionnelle aux tonnes. Routes du scénario en gris clair."},
+              "matière, d'épaisseur proportionnelle aux tonnes. Routes du scénario en gris clair. "
+              "Les sites très éloignés sont indiqués par une flèche au bord du cadre, avec leur "
+              "distance à vol d'oiseau ; un encart agrandit les sites trop proches pour être distingués."},
     "caption.sankey": {
         "en": "Where the material goes, in tonnes over the simulated period: from sources to "
               "treatment sites (or straight to disposal when no site can take it), what each "

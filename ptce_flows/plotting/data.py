@@ -21,6 +21,11 @@ from ptce_flows.units import DAYS_PER_YEAR
 KINDS = ("source", "treatment", "farm", "outlet", "disposal")
 
 
+def _capital(text: str) -> str:
+    """First letter upper case, the rest as written (labels start a legend entry or a row)."""
+    return text[:1].upper() + text[1:]
+
+
 @dataclass
 class Series:
     """Daily series in wide form: ``(site, material, quantity) -> (value, low, high)`` arrays.
@@ -141,7 +146,7 @@ class ResultSet:
 
     def material_label(self, material: str) -> str:
         m = (self.scenario.get("materials") or {}).get(material) or {}
-        return m.get("label") or material.replace("_", " ")
+        return _capital(m.get("label") or material.replace("_", " "))
 
     @property
     def fleets(self) -> list[str]:
@@ -149,7 +154,7 @@ class ResultSet:
 
     def fleet_label(self, fleet: str) -> str:
         f = (self.scenario.get("fleets") or {}).get(fleet) or {}
-        return f.get("label") or fleet.replace("_", " ")
+        return _capital(f.get("label") or fleet.replace("_", " "))
 
     # --- run ---------------------------------------------------------------------------
     @property

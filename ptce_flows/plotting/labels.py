@@ -72,8 +72,12 @@ class MapLabel:
     required: bool = False
 
 
-# candidate directions (dx, dy), preferred first: right, left, above, below, diagonals
-_DIRECTIONS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
+# candidate directions (dx, dy), preferred first: right, left, above, below, diagonals, then
+# every 30 degrees in between
+_DIRECTIONS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)] + [
+    (round(float(np.cos(np.radians(a))), 3), round(float(np.sin(np.radians(a))), 3))
+    for a in (30, 150, 210, 330, 60, 120, 240, 300)]
+_STEPS = (1.0, 2.2, 3.6, 5.0)
 
 
 def place_map_labels(ax, labels: list[MapLabel], obstacles: list[Bbox], fontsize: float,
@@ -97,13 +101,13 @@ def place_map_labels(ax, labels: list[MapLabel], obstacles: list[Bbox], fontsize
     px_per_pt = fig.dpi / 72.0
     for lab in sorted(labels, key=lambda item: item.priority):
         best = None  # (cost, step, offset, ha, va, box)
-        for step in (1.0, 2.2):
+        for step in _STEPS:
             for dx, dy in _DIRECTIONS:
                 gap = (lab.radius + 2.5) * step
                 norm = np.hypot(dx, dy)
                 offset = (dx / norm * gap, dy / norm * gap)
-                ha = "left" if dx > 0 else ("right" if dx < 0 else "center")
-                va = "bottom" if dy > 0 else ("top" if dy < 0 else "center")
+                ha = "left" if dx / norm > 0.3 else ("right" if dx / norm < -0.3 else "center")
+                va = "bottom" if dy / norm > 0.3 else ("top" if dy / norm < -0.3 else "center")
                 text = ax.annotate(lab.text, (lab.x, lab.y), xytext=offset, textcoords="offset points",
                                    ha=ha, va=va, fontsize=fontsize, annotation_clip=False,
                                    **(text_kw or {}))

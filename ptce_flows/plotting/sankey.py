@@ -35,15 +35,21 @@ NODE_W = 0.014
 GAP = 0.022            # vertical gap between nodes, as a share of the axes height
 LABEL_CHARS = (18, 19, 14, 21)   # wrap width of labels per column
 LABEL_SIZE = FONT_SIZE - 0.5
-LINE_PT = 1.18 * LABEL_SIZE
+LINE_PT = 1.3 * LABEL_SIZE   # height of a label line (points), linespacing included
+LABEL_PAD_PT = 5.0
+
+
+def _label_lines(graph: SankeyGraph, nid: str) -> int:
+    node = graph.nodes[nid]
+    return len(_wrap(node.label, node.column)) + 1
 
 
 def sankey_height(graph: SankeyGraph) -> float:
-    """Figure height (inches) that gives every label room."""
-    per_col = [0] * 4
-    for n in graph.nodes.values():
-        per_col[n.column] += len(_wrap(n.label, n.column)) + 1
-    return float(np.clip(0.20 * max(per_col) + 1.0, 3.6, 9.5))
+    """Figure height (inches) that gives every label room beside its node."""
+    per_col = [0.0] * 4
+    for nid, n in graph.nodes.items():
+        per_col[n.column] += _label_lines(graph, nid) * LINE_PT + LABEL_PAD_PT + 3.0
+    return float(np.clip(max(per_col) / 72.0 * 1.3 + 0.6, 3.6, 9.5))
 
 
 def _wrap(text: str, column: int) -> list[str]:
@@ -101,19 +107,31 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
     values = {nid: graph.node_value(nid) for nid in graph.nodes}
     top_y, bottom_y = 0.93, 0.0
     usable = top_y - bottom_y
-    scale = min(
-        (usable - GAP * (len(ids) - 1)) / max(sum(values[n] for n in ids), 1e-9)
-        for ids in cols.values() if ids
-    )
-    # node boxes: (x, y_top, height)
+    axes_h_pt = ax.get_figure(root=True).get_size_inches()[1] * 72.0 * ax.get_position().height
+    label_h = {nid: (_label_lines(graph, nid) * LINE_PT + LABEL_PAD_PT) / axes_h_pt for nid in graph.nodes}
+
+    def needed(scale: float, ids: list[str]) -> float:
+        return sum(max(values[n] * scale + GAP, label_h[n] + 0.004) for n in ids)
+
+    # the largest scale at which every column fits with its labels beside their nodes
+    total_max = max((sum(values[n] for n in ids) for ids in cols.values() if ids), default=1.0)
+    lo, hi = 0.0, usable / max(total_max, 1e-9)
+    for _ in range(50):
+        mid = (lo + hi) / 2.0
+        if all(needed(mid, ids) <= usable for ids in cols.values() if ids):
+            lo = mid
+        else:
+            hi = mid
+    scale = lo if lo > 0 else 0.5 * usable / max(total_max, 1e-9)
+    # node boxes: (x, y_top, height), each in a slot tall enough for its label; columns centred
     boxes: dict[str, tuple[float, float, float]] = {}
     for c, ids in cols.items():
-        heights = [max(values[n] * scale, 0.004) for n in ids]
-        total = sum(heights) + GAP * (len(ids) - 1)
-        y = top_y - (usable - total) / 2.0 if c in (1, 2) else top_y
-        for nid, h in zip(ids, heights, strict=True):
-            boxes[nid] = (COLUMN_X[c], y, h)
-            y -= h + GAP
+        slots = [max(values[n] * scale + GAP, label_h[n] + 0.004) for n in ids]
+        y = top_y - max(0.0, usable - sum(slots)) / 2.0
+        for nid, slot in zip(ids, slots, strict=True):
+            h = max(values[nid] * scale, 0.004)
+            boxes[nid] = (COLUMN_X[c], y - (slot - h) / 2.0, h)
+            y -= slot
 
     colors = material_colors(results)
 
@@ -151,15 +169,14 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
         ax.add_patch(Rectangle((x, y - h), NODE_W, h, facecolor=node_color(nid), edgecolor="white",
                                linewidth=0.4, zorder=2))
 
-    # labels, spread per column in axes-fraction units
-    fig_h_pt = ax.figure.get_size_inches()[1] * 72.0 * ax.get_position().height
+    # labels beside their nodes (spread if they still collide, with a leader line)
     for c, ids in cols.items():
         if not ids:
             continue
         texts = [_wrap(graph.nodes[n].label, c) + [fmt_qty(values[n], "t", lang, 0)] for n in ids]
-        hts = [(len(t) * LINE_PT + 3.0) / fig_h_pt for t in texts]
+        hts = [label_h[n] for n in ids]
         centres = [boxes[n][1] - boxes[n][2] / 2.0 for n in ids]
-        placed = spread_1d(centres, hts, 0.0, top_y + 0.02)
+        placed = spread_1d(centres, hts, -0.02, top_y + 0.03)
         for nid, lines, want, got in zip(ids, texts, centres, placed, strict=True):
             x, y, h = boxes[nid]
             left = c == 0
