@@ -69,6 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. sites.platform.capacity_t_per_day=40 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--report", action="store_true",
+                   help="also write the figures and the PDF/HTML report into the results folder")
+    p.add_argument("--lang", choices=("en", "fr"), help="language of the report (with --report; default en)")
+
+    p = sub.add_parser("report", help="figures and PDF/HTML report of a results folder (English or French)")
+    p.add_argument("results", metavar="RESULTS_DIR", help="a folder written by `ptce-flows run`")
+    p.add_argument("--lang", choices=("en", "fr"), default="en", help="language (default en)")
+    p.add_argument("--formats", nargs="+", metavar="FORMAT", default=None,
+                   help="any of png svg pdf html (default: all)")
+    p.add_argument("--dpi", type=_positive("--dpi"), default=300, metavar="N",
+                   help="resolution of the PNG figures (default 300)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     p = sub.add_parser("compare", help="compare layouts (variants, files) against a baseline, with 95 %% intervals")
     p.add_argument("files", nargs="+", metavar="SCENARIO.yaml")
@@ -149,6 +161,8 @@ def cmd_run(args) -> int:
     from ptce_flows.reports.run_output import default_out_dir, write_run
     from ptce_flows.scenario import load_scenario, load_with_variants, parse_override
 
+    if args.lang and not args.report:
+        raise UsageError("--lang sets the language of the report: add --report")
     overrides = dict(parse_override(p) for p in args.param)
     if args.days is not None:
         overrides["horizon_days"] = args.days
@@ -170,6 +184,29 @@ def cmd_run(args) -> int:
         if disruption is not None:
             print(disruption_table(disruption))
         print(f"\nResults in {out}/ ({time.perf_counter() - started:.2f} s)")
+    if args.report:
+        from ptce_flows.reports.report import write_report
+
+        written = write_report(out, args.lang or "en", source_text=loaded.text)
+        if not args.quiet:
+            print(_report_line(out, written))
+    return 0
+
+
+def _report_line(out: Path, written: list[Path]) -> str:
+    docs = [p.name for p in written if p.parent == out and p.name.startswith("report.")]
+    figures = sorted({f"{p.parent}/" for p in written if p.parent.parent.name == "figures"})
+    return "Report: " + "; ".join([f"{out}/{d}" for d in docs] + [f"figures in {f}" for f in figures])
+
+
+def cmd_report(args) -> int:
+    from ptce_flows.reports.report import write_report
+
+    started = time.perf_counter()
+    out = Path(args.results)
+    written = write_report(out, args.lang, args.formats, dpi=args.dpi)
+    if not args.quiet:
+        print(f"{_report_line(out, written)} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -240,7 +277,8 @@ def _run_comparison(args, plan) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep}
+COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep,
+            "report": cmd_report}
 
 
 def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: results folders stay intact
