@@ -308,9 +308,9 @@ class Model:
             for t, km in w.sup_candidates[a]:
                 arrive_day = int(now + lead + load_d + km / speed_kmd)
                 site = sites[t]
-                if site.can_take(mass, arrive_day):
-                    start_day = site.book(mass, arrive_day)
-                    dest, dkm, kind = t, km, COLLECTION
+                start = site.reserve(mass, arrive_day)
+                if start >= 0:
+                    dest, dkm, kind, start_day = t, km, COLLECTION, start
                     break
                 site.refused += mass
             supply = self.supply

@@ -114,20 +114,38 @@ class TreatmentSite:
         self.closed.extend([False] * extra)
 
     def can_take(self, mass: float, day: int) -> bool:
+        """Would a load of ``mass`` arriving on ``day`` be accepted?"""
+        return self._open_day(mass, day) >= 0
+
+    def _open_day(self, mass: float, day: int) -> int:
+        """The day processing of ``mass`` arriving on ``day`` would start, or -1 if refused."""
         closed = self.closed
         if day < len(closed) and closed[day]:
-            return False  # the gate is shut on the arrival day
-        if self._first_free(day) < 0:
-            return False
+            return -1  # the gate is shut on the arrival day
+        start = self._first_free(day)
+        if start < 0:
+            return -1
         if self.yield_total > 0:
             future = numpy_sum(self.store) + self.projected + mass * self.yield_total
             if future > self.storage_limit:
-                return False
-        return True
+                return -1
+        return start
+
+    def reserve(self, mass: float, day: int) -> int:
+        """``can_take`` and ``book`` in one step: book ``mass`` arriving on ``day`` and return
+        the day its processing starts, or -1 (nothing booked) if the site refuses it."""
+        start = self._open_day(mass, day)
+        if start >= 0:
+            self._book_from(mass, start)
+        return start
 
     def book(self, mass: float, day: int) -> int:
         """Book ``mass`` on the ledger from the first free day; return that day."""
         start = self._first_free(day)
+        self._book_from(mass, start)
+        return start
+
+    def _book_from(self, mass: float, start: int) -> None:
         booked, closed, capacity = self.booked, self.closed, self.capacity
         rest, d = mass, start
         while rest > _EPS:
@@ -142,7 +160,6 @@ class TreatmentSite:
                 rest -= take
             d += 1
         self.projected += mass * self.yield_total
-        return start
 
     def receive(self, material: int, mass: float, start_day: int) -> None:
         """A booked load arrives: its batch starts when its processing starts."""
@@ -150,10 +167,12 @@ class TreatmentSite:
         self.in_process[material] += mass
         delay = max(0.0, start_day - self.env.now) + self.residence_days
         if delay > 0:
-            self.env.timeout(delay).callbacks.append(
-                lambda _event, m=material, t=mass: self.mature(m, t))
+            self.env.timeout(delay, (material, mass)).callbacks.append(self._matured)
         else:
             self.mature(material, mass)
+
+    def _matured(self, event: simpy.Event) -> None:
+        self.mature(*event.value)
 
     def mature(self, material: int, mass: float) -> None:
         """A batch is done: its products go to store, the rest is process loss."""
