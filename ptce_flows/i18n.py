@@ -78,7 +78,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "axis.co2_t": {"en": "CO₂ emissions (t CO₂e)", "fr": "Émissions de CO₂ (t CO₂e)"},
     "axis.trips": {"en": "Trips", "fr": "Trajets"},
     "legend.intake": {"en": "Intake", "fr": "Apports"},
-    "legend.processed": {"en": "Processed", "fr": "Traité"},
+    "legend.processed": {"en": "Processed ({n}-day mean)", "fr": "Traité (moyenne sur {n} jours)"},
     "legend.capacity": {"en": "Capacity", "fr": "Capacité"},
     "legend.storage": {"en": "Storage capacity", "fr": "Capacité de stockage"},
     "legend.in_process": {"en": "In process", "fr": "En cours de traitement"},
@@ -197,18 +197,19 @@ _LABELS: dict[str, dict[str, str]] = {
               "prendre), ce que chaque procédé produit et perd, et la destination des produits "
               "et résidus. L'épaisseur des bandes est proportionnelle aux tonnes."},
     "caption.timeseries": {
-        "en": "For each treatment site, left: daily intake and processing against the intake "
-              "capacity; right: material in process and products in store against the storage "
+        "en": "For each treatment site, left: daily intake and processing (7-day mean) against the "
+              "intake capacity; right: material in process and products in store against the storage "
               "capacity, with the spreading windows of the farms it serves shaded.",
-        "fr": "Pour chaque site de traitement, à gauche : apports et traitement journaliers face "
-              "à la capacité ; à droite : matière en cours de traitement et produits en stock "
-              "face à la capacité de stockage, avec les périodes d'épandage des exploitations "
+        "fr": "Pour chaque site de traitement, à gauche : apports journaliers et traitement "
+              "(moyenne sur 7 jours) face à la capacité ; à droite : matière en cours de "
+              "traitement et produits en stock face à la capacité de stockage, avec les périodes d'épandage des exploitations "
               "desservies en grisé."},
     "caption.jobs": {
         "en": "Full-time equivalent jobs per year at each site and in each fleet, and by activity; "
-              "the darker part of each bar is insertion jobs.",
+              "the hatched part of each bar is insertion jobs (in brackets).",
         "fr": "Emplois en équivalent temps plein par an sur chaque site et dans chaque flotte, et "
-              "par activité ; la partie foncée de chaque barre correspond aux emplois d'insertion."},
+              "par activité ; la partie hachurée de chaque barre correspond aux emplois d'insertion "
+              "(entre parenthèses)."},
     "caption.transport": {
         "en": "Transport by fleet over the simulated period: tonne-km (load × loaded distance), "
               "vehicle-km (loaded and empty) and CO₂ emissions.",

@@ -12,6 +12,7 @@ and the KPI table place their axes themselves.
 
 from __future__ import annotations
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ptce_flows.plotting.data import ResultSet
@@ -19,7 +20,7 @@ from ptce_flows.plotting.derive import sankey_graph
 from ptce_flows.plotting.jobs import plot_jobs_by_activity, plot_jobs_by_site, plot_transport
 from ptce_flows.plotting.map import legend_lines, map_box_ratio, plot_map
 from ptce_flows.plotting.sankey import plot_sankey, sankey_height
-from ptce_flows.plotting.style import FIG_WIDTH_IN, style
+from ptce_flows.plotting.style import FIG_WIDTH_IN, FONT_SIZE, style, text_width_pt
 from ptce_flows.plotting.tables import kpi_table_height, plot_kpi_table
 from ptce_flows.plotting.timeseries import plot_site_intake, plot_site_stocks
 
@@ -56,7 +57,7 @@ def size(name: str, results: ResultSet, sites: list[str] | None = None) -> tuple
         return w, sankey_height(sankey_graph(results))
     if name == "timeseries":
         n = len(sites if sites is not None else results.sites_of("treatment"))
-        return w, 2.05 * max(n, 1) + 0.8
+        return w, 2.05 * max(n, 1) + 0.95
     if name == "jobs":
         jobs = results.summary.get("jobs") or {}
         rows = max(len(jobs.get("by_site") or {}) + len(jobs.get("by_fleet") or {}),
@@ -127,9 +128,12 @@ def _legend_row(fig: Figure, grid, n_sites: int) -> None:
         if ax.get_subplotspec() is not None and ax.get_subplotspec().get_gridspec() is grid:
             for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
                 seen.setdefault(label, handle)
-    ncol = min(4, max(len(seen), 1))
+    widest = max((text_width_pt(label, FONT_SIZE - 0.5) for label in seen), default=0.0)
+    width_pt = fig.get_size_inches()[0] * 72.0 * (fig.get_layout_engine().get()["rect"][2]
+                                                   if fig.get_layout_engine() else 1.0)
+    ncol = max(1, min(4, len(seen), int((width_pt - 10) // (widest + 38))))
     rows = -(-len(seen) // ncol)
-    grid.set_height_ratios([0.17 * rows + 0.05] + [1.95] * n_sites)
+    grid.set_height_ratios([0.155 * rows + 0.05] + [1.95] * n_sites)
     legend_ax = fig.add_subplot(grid[0, :])
     legend_ax.set_axis_off()
     if seen:
@@ -142,4 +146,9 @@ def make_figure(name: str, results: ResultSet, lang: str = "en") -> Figure:
     with style():
         fig = Figure(figsize=size(name, results), layout="constrained" if uses_grid(name) else None)
         draw(name, results, fig, lang)
+        if uses_grid(name):
+            # lay out once (Agg text metrics) and freeze, so PNG, SVG and PDF share one layout
+            FigureCanvasAgg(fig)
+            fig.get_layout_engine().execute(fig)
+            fig.set_layout_engine("none")
     return fig

@@ -11,7 +11,6 @@ same as its PNG and SVG files). Page numbers are added at the end, when the tota
 from __future__ import annotations
 
 import io
-import textwrap
 from dataclasses import dataclass
 
 from matplotlib.backends.backend_pdf import PdfPages
@@ -20,18 +19,38 @@ from matplotlib.figure import Figure
 from ptce_flows.i18n import tr
 from ptce_flows.plotting import figures as report_figures
 from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.style import FIG_WIDTH_IN, FONT_SIZE, TEXT, style
+from ptce_flows.plotting.style import FIG_WIDTH_IN, FONT_SIZE, TEXT, style, text_width_pt
 
 PAGE_W, PAGE_H = 8.27, 11.69
 MARGIN_X = (PAGE_W - FIG_WIDTH_IN) / 2.0
 MARGIN_TOP, MARGIN_BOTTOM = 0.65, 0.75
-#: average glyph width of DejaVu Sans as a share of the font size (for wrapping)
+#: average glyph width of DejaVu Sans as a share of the font size (for cutting long words)
 CHAR_EM = 0.56
 
-
 def chars_per(width_in: float, size: float) -> int:
-    """Characters of text at ``size`` points that fit in ``width_in`` inches."""
+    """About how many characters of text at ``size`` points fit in ``width_in`` inches."""
     return max(8, int(width_in * 72.0 / (CHAR_EM * size)))
+
+
+def wrap_text(text: str, width_in: float, size: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap of ``text`` to ``width_in`` inches, measuring each line."""
+    limit = width_in * 72.0
+    lines: list[str] = []
+    for para in str(text).split("\n"):
+        line = ""
+        for word in para.split():
+            trial = f"{line} {word}" if line else word
+            if line and text_width_pt(trial, size, bold) > limit:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+            while text_width_pt(line, size, bold) > limit and len(line) > 1:  # a word too long
+                cut = max(1, int(len(line) * limit / text_width_pt(line, size, bold)))
+                lines.append(line[:cut])
+                line = line[cut:]
+        lines.append(line)
+    return lines or [""]
 
 
 def wrap_path(path: str, width: int) -> list[str]:
@@ -57,6 +76,7 @@ class Column:
     title: str
     width_in: float
     path: bool = False   # wrap at dots
+    align: str = "left"  # or "right" (numbers)
 
 
 class PageWriter:
@@ -105,9 +125,7 @@ class PageWriter:
 
     def paragraph(self, text: str, size: float = FONT_SIZE + 1, color: str = TEXT, style_: str = "normal",
                   width_in: float = FIG_WIDTH_IN, indent_in: float = 0.0) -> None:
-        lines = []
-        for para in str(text).split("\n"):
-            lines += textwrap.wrap(para, chars_per(width_in - indent_in, size)) or [""]
+        lines = wrap_text(text, width_in - indent_in, size)
         line_h = size / 72.0 * 1.3
         for line in lines:
             self.ensure(line_h)
@@ -116,17 +134,19 @@ class PageWriter:
                            fontsize=size, color=color, style=style_, ha="left", va="baseline")
         self.y += 0.3 * line_h
 
-    def table(self, columns: list[Column], rows: list[list[str]], size: float = FONT_SIZE - 0.5) -> None:
-        """A table with a header row (repeated on each page) and wrapped cells."""
+    def table(self, columns: list[Column], rows: list[list[str]], size: float = FONT_SIZE - 0.5,
+              header: bool = True) -> None:
+        """A table with wrapped cells and, if ``header``, a header row repeated on each page."""
         line_h = size / 72.0 * 1.28
         pad = 0.05
 
-        def wrapped(row):
+        def wrapped(row, bold=False):
             cells = []
             for col, text in zip(columns, row, strict=True):
-                n = chars_per(col.width_in - 0.1, size)
-                cells.append(wrap_path(text, n) if col.path else
-                             (textwrap.wrap(str(text), n) or [""]))
+                if col.path:
+                    cells.append(wrap_path(str(text), chars_per(col.width_in - 0.1, size)))
+                else:
+                    cells.append(wrap_text(str(text), col.width_in - 0.1, size, bold))
             return cells
 
         def draw(cells, bold=False, shade=None):
@@ -135,21 +155,24 @@ class PageWriter:
                 self.page.patches.append(_rect(self.page, MARGIN_X, self.y, FIG_WIDTH_IN, height, shade))
             x = MARGIN_X
             for col, lines in zip(columns, cells, strict=True):
+                right = col.align == "right"
+                tx = x + col.width_in - 0.05 if right else x + 0.05
                 for k, line in enumerate(lines):
-                    self.page.text((x + 0.05) / PAGE_W, self._fy(self.y + pad + (k + 0.78) * line_h), line,
+                    self.page.text(tx / PAGE_W, self._fy(self.y + pad + (k + 0.78) * line_h), line,
                                    fontsize=size, color=TEXT, fontweight="bold" if bold else "normal",
-                                   ha="left", va="baseline")
+                                   ha="right" if right else "left", va="baseline")
                 x += col.width_in
             self.y += height
 
-        header = [[c.title] for c in columns]
-        header_h = line_h + 2 * pad
+        head = wrapped([c.title for c in columns], bold=True)
+        header_h = max(len(c) for c in head) * line_h + 2 * pad if header else 0.0
         for i, row in enumerate(rows):
             cells = wrapped(row)
             height = max(len(c) for c in cells) * line_h + 2 * pad
             if i == 0 or height > self.room():
                 self.ensure(header_h + height)
-                draw(header, bold=True, shade="#E8EEF4")
+                if header:
+                    draw(head, bold=True, shade="#E8EEF4")
             draw(cells, shade="#F5F5F5" if i % 2 else None)
         self.y += 0.1
 
@@ -157,7 +180,7 @@ class PageWriter:
                sites: list[str] | None = None) -> None:
         """A report figure with its title above and its caption below, on one page."""
         w, h = report_figures.size(name, results, sites)
-        cap_lines = len(textwrap.wrap(caption, chars_per(FIG_WIDTH_IN, FONT_SIZE))) if caption else 0
+        cap_lines = len(wrap_text(caption, FIG_WIDTH_IN, FONT_SIZE)) if caption else 0
         needed = 0.45 + h + cap_lines * FONT_SIZE / 72.0 * 1.3 + 0.25
         if needed > self.room():
             self.new_page()

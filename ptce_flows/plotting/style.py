@@ -23,11 +23,13 @@ backend switch are needed, so these functions also work inside a notebook or a s
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 
 import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter
 
 from ptce_flows.i18n import fmt_number
@@ -110,6 +112,9 @@ RC = {
 }
 
 
+_MEASURE = RendererAgg(10, 10, 72.0)  # 72 dpi: text extents in points
+
+
 @contextlib.contextmanager
 def style():
     """Context in which figures get the project's rcParams."""
@@ -164,6 +169,17 @@ def material_colors(materials) -> dict[str, str]:
         if m not in out:
             out[m] = free.pop(0) if free else GREY
     return out
+
+
+def text_width_pt(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
+    """Width of ``text`` in points in the project's font (for layouts decided before drawing)."""
+    return _text_width(str(text), float(size), bool(bold))
+
+
+@functools.lru_cache(maxsize=20000)
+def _text_width(text: str, size: float, bold: bool) -> float:
+    prop = FontProperties(family=RC["font.family"], size=size, weight="bold" if bold else "normal")
+    return _MEASURE.get_text_width_height_descent(text, prop, ismath=False)[0]
 
 
 def number_formatter(lang: str = "en", decimals: int | None = None) -> FuncFormatter:

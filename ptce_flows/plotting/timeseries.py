@@ -16,7 +16,17 @@ from ptce_flows.units import MONTH_LENGTHS, day_of_year
 WINDOW_COLOR = "#009E73"
 INTAKE_COLOR = "#B9D4E8"
 PROCESSED_COLOR = "#222222"
+SMOOTH_DAYS = 7
 MONTH_STARTS = np.concatenate([[1], 1 + np.cumsum(MONTH_LENGTHS)[:-1]])  # day of year
+
+
+def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over ``window`` days (shorter at the start), same length as ``values``."""
+    values = np.asarray(values, dtype=float)
+    csum = np.concatenate([[0.0], np.cumsum(values)])
+    idx = np.arange(1, len(values) + 1)
+    start = np.maximum(0, idx - window)
+    return (csum[idx] - csum[start]) / (idx - start)
 
 
 def time_axis(ax, results: ResultSet, lang: str = "en", label: bool = True) -> None:
@@ -63,9 +73,9 @@ def _legend(ax) -> None:
 
 
 def plot_site_intake(results: ResultSet, site: str, ax=None, lang: str = "en", legend: bool = True):
-    """Daily intake (all materials, mean over replications) and daily processing of ``site``
-    against its intake capacity; the band is the 95 % interval of processing across
-    replications."""
+    """Daily intake (all materials, mean over replications) and processing (7-day mean) of
+    ``site`` against its intake capacity; the band is the 95 % range of the processing across
+    replications (7-day means of the daily percentiles)."""
     ax = new_axes(ax, height=2.4)
     days = results.series.days
     reps = results.replications
@@ -76,9 +86,10 @@ def plot_site_intake(results: ResultSet, site: str, ax=None, lang: str = "en", l
         ax.fill_between(days, 0, intake[0], step="post", color=INTAKE_COLOR, lw=0,
                         label=tr("legend.intake", lang), zorder=1)
     if processed is not None:
-        _band(ax, days, processed, color, reps, tr("legend.band", lang, n=reps), zorder=2)
-        ax.step(days, processed[0], where="post", color=color, lw=1.0,
-                label=tr("legend.processed", lang), zorder=3)
+        smooth = tuple(rolling_mean(a, SMOOTH_DAYS) for a in processed)
+        _band(ax, days, smooth, color, reps, tr("legend.band", lang, n=reps), zorder=2)
+        ax.plot(days + 0.5, smooth[0], color=color, lw=1.1, label=tr("legend.processed", lang, n=SMOOTH_DAYS),
+                zorder=3)
     cap = results.capacity_t_per_day(site)
     if cap:
         ax.axhline(cap, color="#D55E00", lw=1.2, ls=(0, (5, 2)), label=tr("legend.capacity", lang), zorder=4)

@@ -75,6 +75,17 @@ def split_comment(line: str) -> tuple[str, str | None, int]:
     return line.rstrip(), None, -1
 
 
+_RULE_CHARS = set("-=*#~_+. ")
+
+
+def _clean(comment: str) -> str:
+    """A comment without decoration: rules (``-----``) and framing dashes are dropped."""
+    text = comment.strip()
+    if not text or set(text) <= _RULE_CHARS:
+        return ""
+    return text.strip("-=*~_ ").strip()
+
+
 def _value_text(code: str) -> str:
     """What follows the key (or the ``-`` of a list item) on a line of code."""
     text = code.strip()
@@ -106,8 +117,8 @@ def extract_assumptions(text: str, file: str = "scenario.yaml") -> tuple[list[st
         if code.strip():
             first_code = i
             break
-        if comment is not None:
-            notes.append(comment)
+        if comment is not None and _clean(comment):
+            notes.append(_clean(comment))
     # block scalars: lines inside them are not comments
     in_block: set[int] = set()
     for i, (code, _comment, _col) in enumerate(parsed):
@@ -158,7 +169,7 @@ def extract_assumptions(text: str, file: str = "scenario.yaml") -> tuple[list[st
         while k in continued and continued[k] == i:
             parts.append(parsed[k][1])
             k += 1
-        comment = " ".join(p for p in parts if p)
+        comment = " ".join(c for c in (_clean(p) for p in parts) if c)
         if comment:
             items.append(Assumption(dotted(by_line[line]), _value_text(code), comment, line))
     return notes, items

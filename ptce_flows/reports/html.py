@@ -35,11 +35,12 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 5px 8px; vertical-align: top; }
 thead th { background: var(--head); }
 tbody tr:nth-child(even) { background: var(--band); }
-td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+th.num { white-space: normal; }
 td.ci { text-align: right; white-space: nowrap; color: var(--muted); }
 tr.indent td:first-child { padding-left: 28px; font-style: italic; }
 tr.key td { font-weight: bold; }
-table.meta { width: auto; }
+table.meta, table.narrow { width: auto; min-width: 40%; }
 table.meta th { font-weight: normal; color: var(--muted); padding-right: 18px; background: none; }
 table.assumptions td:first-child { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 12.5px;
                                    word-break: break-all; width: 28%; }
@@ -117,7 +118,7 @@ def html_report(results: ResultSet, content: ReportContent, svgs: dict[str, byte
             + (f'<td class="ci">{_e(r.interval)}</td>' if with_ci else "") + "</tr>")
     add(f'</tbody></table><p class="note">{_e(content.ci_note)}</p>')
     if content.products:
-        add(f"<h3>{_e(tr('report.products', lang))}</h3><table><thead><tr>"
+        add(f"<h3>{_e(tr('report.products', lang))}</h3><table class='narrow'><thead><tr>"
             f"<th>{_e(tr('report.material', lang))}</th><th class='num'>{_e(tr('table.value', lang))}</th>"
             "</tr></thead><tbody>")
         for name, value in content.products:

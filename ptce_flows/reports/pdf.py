@@ -26,19 +26,20 @@ def pdf_report(results: ResultSet, content: ReportContent) -> bytes:
         if content.description:
             w.paragraph(content.description, FONT_SIZE + 2.5)
         w.space(0.05)
-        w.table([Column("", 2.0), Column("", 4.9)], [list(row) for row in content.meta], size=FONT_SIZE)
+        w.table([Column("", 2.0), Column("", 4.9)], [list(row) for row in content.meta], size=FONT_SIZE,
+                header=False)
         w.heading(tr("report.kpis", lang), 13.0)
         rows = kpi_rows(results, lang)
         with_ci = any(r.interval for r in rows)
-        columns = [Column(tr("table.indicator", lang), 3.0), Column(tr("table.value", lang), 1.6)]
+        columns = [Column(tr("table.indicator", lang), 3.2), Column(tr("table.value", lang), 1.4, align="right")]
         if with_ci:
-            columns.append(Column(tr("table.ci", lang), 2.3))
+            columns.append(Column(tr("table.ci", lang), 2.3, align="right"))
         w.table(columns, [[("    " if r.indent else "") + r.label, r.value] + ([r.interval] if with_ci else [])
                           for r in rows], size=FONT_SIZE + 0.5)
         w.paragraph(content.ci_note, FONT_SIZE, "#555555")
         if content.products:
             w.heading(tr("report.products", lang), 11.0, keep_with=0.4)
-            w.table([Column(tr("report.material", lang), 3.0), Column(tr("table.value", lang), 1.6)],
+            w.table([Column(tr("report.material", lang), 3.2), Column(tr("table.value", lang), 1.4, align="right")],
                     [list(p) for p in content.products], size=FONT_SIZE + 0.5)
         # figures, each on its page (time series: a few sites per page)
         for fig in content.figures:
