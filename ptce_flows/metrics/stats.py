@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -23,6 +22,8 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float]:
     std = float(x.std(ddof=1))
     if std == 0.0:
         return mean, 0.0, mean, mean
+    from scipy import stats  # here, not at the top: importing it costs 0.2 s (docs/performance.md)
+
     half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * std / math.sqrt(n)
     return mean, std, mean - half, mean + half
 

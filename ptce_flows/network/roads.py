@@ -5,18 +5,24 @@ for pairs the roads do not connect, and when ``network.fallback`` is ``great_cir
 great-circle distance times the circuity factor. Shortest road paths are computed in one go for
 all the origins that need them with ``scipy.sparse.csgraph.dijkstra`` (much faster than
 looping over networkx), in chunks so that memory stays bounded on 100,000-node graphs.
+
+``scipy.sparse.csgraph`` (which pulls in ``scipy.linalg``) and ``networkx`` take about 0.2 s
+to import, more than a small run takes: they are imported where they are used, so a scenario
+without roads never loads them and ``networkx`` is loaded only when a graph is asked for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from ptce_flows.network.geo import haversine_km
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from scipy.sparse import csr_matrix
 
 #: Most matrix cells (origins x nodes) held at once while running Dijkstra.
 _CHUNK_CELLS = 20_000_000
@@ -77,6 +83,8 @@ class RoadNetwork:
     def csr(self) -> csr_matrix:
         """Symmetric sparse adjacency matrix in km (shortest of duplicate roads)."""
         if self._csr is None:
+            from scipy.sparse import csr_matrix
+
             n = self.n_nodes
             u = np.concatenate([self.edge_u, self.edge_v])
             v = np.concatenate([self.edge_v, self.edge_u])
@@ -93,6 +101,8 @@ class RoadNetwork:
 
     def graph(self) -> nx.Graph:
         """The network as a networkx graph (node attributes lat, lon; edge attribute km)."""
+        import networkx as nx
+
         g = nx.Graph()
         for i, nid in enumerate(self.node_ids):
             g.add_node(nid, lat=float(self.lat[i]), lon=float(self.lon[i]))
@@ -111,6 +121,8 @@ class RoadNetwork:
             same = origins[:, None] == destinations[None, :]
             out[same] = 0.0
             return out
+        from scipy.sparse.csgraph import dijkstra
+
         graph = self.csr()
         step = max(1, _CHUNK_CELLS // max(1, self.n_nodes))
         for start in range(0, len(origins), step):
@@ -138,6 +150,8 @@ class RoadNetwork:
     def route(self, a: str, b: str) -> list[str]:
         """Node ids along the shortest road path from a to b, or [a, b] for a direct link."""
         if len(self.edge_km):
+            from scipy.sparse.csgraph import dijkstra
+
             ia, ib = self.index[a], self.index[b]
             dist, pred = dijkstra(self.csr(), directed=False, indices=ia, return_predecessors=True)
             if np.isfinite(dist[ib]):
