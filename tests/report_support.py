@@ -21,9 +21,13 @@ _TMP = Path(tempfile.mkdtemp(prefix="ptce-report-tests-"))
 atexit.register(shutil.rmtree, _TMP, True)
 
 
-@functools.cache
 def results_dir(scenario: Path, replications: int = 1) -> Path:
     """A results folder of ``scenario`` (shared by the session: copy it before writing)."""
+    return _results_dir(Path(scenario), int(replications))
+
+
+@functools.cache
+def _results_dir(scenario: Path, replications: int) -> Path:
     from ptce_flows.experiment import run_scenario
     from ptce_flows.reports.run_output import write_run
     from ptce_flows.scenario import load_scenario
@@ -35,8 +39,13 @@ def results_dir(scenario: Path, replications: int = 1) -> Path:
     return out
 
 
-@functools.cache
 def result_set(scenario: Path, replications: int = 1):
+    """The ResultSet of :func:`results_dir` (shared: do not modify)."""
+    return _result_set(Path(scenario), int(replications))
+
+
+@functools.cache
+def _result_set(scenario: Path, replications: int):
     from ptce_flows.reports.load import load_results
 
     return load_results(results_dir(scenario, replications))

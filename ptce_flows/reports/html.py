@@ -3,8 +3,8 @@
 Figures are embedded as SVG data URIs with their text drawn as paths (the page looks the same
 whatever fonts the reader's machine has); the CSS is inline and nothing is fetched from the
 network. A tiny inline script records, once the page has loaded, how many images decoded
-(``<body data-images-ok=N data-images-failed=M>``), which the tests read with headless
-Chromium.
+and how many errors the page raised (``<body data-images-ok=N data-images-failed=M
+data-errors=K data-loaded=yes>``), which the tests read with headless Chromium.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; border-top: 1
 """
 
 SCRIPT = """
+var ptceErrors = 0;
+window.addEventListener("error", function () { ptceErrors++; }, true);
 window.addEventListener("load", function () {
   var imgs = document.images, ok = 0, failed = 0;
   for (var i = 0; i < imgs.length; i++) {
@@ -65,6 +67,7 @@ window.addEventListener("load", function () {
   }
   document.body.setAttribute("data-images-ok", String(ok));
   document.body.setAttribute("data-images-failed", String(failed));
+  document.body.setAttribute("data-errors", String(ptceErrors));
   document.body.setAttribute("data-loaded", "yes");
 });
 """
