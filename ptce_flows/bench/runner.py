@@ -116,11 +116,9 @@ def measure(quick: bool = False, repeat: int = 3, log=print) -> dict:
     nodes = (2_500, 10_000) if quick else (10_000, 100_000)
     results: dict = {"machine": _machine(), "quick": quick, "repeat": repeat,
                      "date": dt.datetime.now().isoformat(timespec="seconds")}
+    events = 200_000 if quick else 1_000_000
     log("bare SimPy ...")
-    results["simpy"] = run_case({"case": "simpy", "events": 200_000 if quick else 1_000_000,
-                                 "repeat": repeat})
-    results["simpy_50"] = run_case({"case": "simpy", "processes": 50,
-                                    "events": 200_000 if quick else 1_000_000, "repeat": repeat})
+    results["simpy"] = run_case({"case": "simpy", "events": events, "repeat": repeat})
     model = {}
     for n, years in ((250, 1), (1000, 1), (n_big, 1), (1000, 2 if quick else 10)):
         log(f"model: {n} sources, {years} year(s) ...")
@@ -128,6 +126,10 @@ def measure(quick: bool = False, repeat: int = 3, log=print) -> dict:
                                            "repeat": repeat if years == 1 else max(1, repeat - 1),
                                            "check_events": (n, years) == (1000, 1)})
     results["model"] = model
+    queue = round(model["1000x1y"]["events_check"]["mean_queue"])
+    log(f"bare SimPy with {queue:,} events queued, as in the model ...")
+    results["simpy_queue"] = run_case({"case": "simpy", "processes": queue, "events": events,
+                                       "repeat": repeat})
     network = {}
     for n in nodes:
         log(f"network: {n:,} nodes ...")
@@ -161,18 +163,32 @@ def check_targets(r: dict, n_big: int, years: int) -> dict:
     return out
 
 
+def _cases(r: dict) -> list[dict]:
+    found = [r["simpy"], r["simpy_queue"], *r["model"].values(), *r["network"].values()]
+    return [c for c in found if "load_avg_1min" in c]
+
+
 def table(r: dict) -> str:
+    loads = [c["load_avg_1min"][0] for c in _cases(r)]
     lines = [f"machine: {r['machine']['cpu']} ({r['machine']['cpus']} cpus), Python {r['machine']['python']}, "
-             f"SimPy {r['machine']['simpy']}{'  [QUICK: not the real figures]' if r['quick'] else ''}", ""]
+             f"SimPy {r['machine']['simpy']}{'  [QUICK: not the real figures]' if r['quick'] else ''}",
+             f"load average while measuring (other work on the machine): {min(loads):.1f} to {max(loads):.1f}",
+             ""]
     lines.append(f"{'case':<18}{'load':>8}{'build':>8}{'simulate':>10}{'summ.':>8}{'events':>10}"
                  f"{'events/s':>11}{'trips':>8}{'fleet':>7}{'peak MB':>9}")
     for name, c in r["model"].items():
         lines.append(f"{name:<18}{c['load_s']:>8.2f}{c['build_world_s']:>8.2f}{c['simulate_s']['best']:>10.3f}"
                      f"{c['summarise_s']:>8.2f}{c['events']:>10,}{c['events_per_s']:>11,.0f}{c['trips']:>8,}"
                      f"{c['collection_fleet_use']:>7.0%}{c['peak_rss_mb']:>9.0f}")
-    s, s50 = r["simpy"], r["simpy_50"]
+    s, sq = r["simpy"], r["simpy_queue"]
     lines.append(f"{'bare SimPy':<18}{'':>34}{s['events']:>10,}{s['events_per_s']:>11,.0f}"
-                 f"   (50 processes: {s50['events_per_s']:,.0f}/s)")
+                 f"   (one process, queue of 1)")
+    lines.append(f"{'bare SimPy':<18}{'':>34}{sq['events']:>10,}{sq['events_per_s']:>11,.0f}"
+                 f"   ({sq['processes']:,} processes: the model's mean queue)")
+    m = r["model"]["1000x1y"]
+    lines.append(f"1,000 sources: {m['events_per_s'] / s['events_per_s']:.2f} of bare SimPy's events/s, "
+                 f"{m['events_per_s'] / sq['events_per_s']:.2f} of SimPy's with the same queue; "
+                 f"event count checked against SimPy's steps: {m['events_check']['ok']}")
     lines.append("")
     lines.append(f"{'road graph':<18}{'edges':>10}{'build':>8}{'matrix':>8}{'peak MB':>9}")
     for n, c in r["network"].items():
