@@ -140,12 +140,14 @@ def _overlapping_texts(fig) -> list[tuple[str, str]]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
 
+    fig.set_dpi(300)  # as the PNG files
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)
     bad = []
     for ax in fig.axes:
         texts = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
-        texts += [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text().strip()]
+        for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
+            texts += [t for t in ticks if t.get_visible() and t.get_text().strip()]
         boxes = [(t.get_text(), Text.get_window_extent(t, renderer)) for t in texts]  # text only, no leader
         for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
             w = min(a.x1, b.x1) - max(a.x0, b.x0)

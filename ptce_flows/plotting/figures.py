@@ -17,7 +17,13 @@ from matplotlib.figure import Figure
 
 from ptce_flows.plotting.data import ResultSet
 from ptce_flows.plotting.derive import sankey_graph
-from ptce_flows.plotting.jobs import plot_jobs_by_activity, plot_jobs_by_site, plot_transport
+from ptce_flows.plotting.jobs import (
+    jobs_height_in,
+    plot_jobs_by_activity,
+    plot_jobs_by_site,
+    plot_transport,
+    transport_height_in,
+)
 from ptce_flows.plotting.map import legend_lines, map_box_ratio, plot_map
 from ptce_flows.plotting.sankey import plot_sankey, sankey_height
 from ptce_flows.plotting.style import FIG_WIDTH_IN, FONT_SIZE, style, text_width_pt
@@ -52,19 +58,17 @@ def size(name: str, results: ResultSet, sites: list[str] | None = None) -> tuple
     """(width, height) in inches of a figure."""
     w = FIG_WIDTH_IN
     if name == "map":
-        return w, max((w - MAP_LEGEND_IN) * map_box_ratio(results), 0.17 * legend_lines(results) + 0.2)
+        map_w = w - MAP_LEGEND_IN
+        return w, max(map_w * map_box_ratio(results, map_w), 0.17 * legend_lines(results) + 0.2)
     if name == "sankey":
         return w, sankey_height(sankey_graph(results))
     if name == "timeseries":
         n = len(sites if sites is not None else results.sites_of("treatment"))
         return w, 2.05 * max(n, 1) + 0.95
     if name == "jobs":
-        jobs = results.summary.get("jobs") or {}
-        rows = max(len(jobs.get("by_site") or {}) + len(jobs.get("by_fleet") or {}),
-                   len(jobs.get("by_activity") or {}), 1)
-        return w, 0.27 * rows + 1.25
+        return w, jobs_height_in(results)
     if name == "transport":
-        return w, 0.27 * max(len(results.summary.get("by_fleet") or {}), 1) + 1.1
+        return w, transport_height_in(results)
     if name == "kpis":
         return w, kpi_table_height(results)
     raise ValueError(f"unknown figure '{name}' (allowed: {', '.join(FIGURES)})")
@@ -80,7 +84,7 @@ def draw(name: str, results: ResultSet, fig: Figure, lang: str = "en",
     """
     left, bottom, width, height = rect
     if uses_grid(name):
-        fig.get_layout_engine().set(rect=rect, h_pad=0.04, w_pad=0.04, hspace=0.03, wspace=0.03)
+        fig.get_layout_engine().set(rect=rect, h_pad=0.05, w_pad=0.07, hspace=0.03, wspace=0.04)
     if name == "map":
         fw, _fh = fig.get_size_inches()
         legend_w = MAP_LEGEND_IN / fw

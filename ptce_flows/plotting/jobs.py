@@ -26,8 +26,30 @@ from ptce_flows.plotting.style import (
 FLEET_COLOR = "#56B4E9"
 
 
-def _wrap(label: str, width: int = 26) -> str:
+JOB_LABEL_CHARS = 26
+FLEET_LABEL_CHARS = 22
+
+
+def _wrap(label: str, width: int = JOB_LABEL_CHARS) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def row_pitch_in(labels: list[str], width: int) -> float:
+    """Height (inches) of one bar row, enough for the longest wrapped label."""
+    lines = max((len(textwrap.wrap(t, width)) or 1 for t in labels), default=1)
+    return max(0.28, 0.135 * lines + 0.08)
+
+
+def jobs_height_in(results: ResultSet, lang: str = "en") -> float:
+    rows = jobs_by_site(results)
+    acts = jobs_by_activity(results, lang)
+    pitch = row_pitch_in([r.label for r in rows] + [r.label for r in acts], JOB_LABEL_CHARS)
+    return pitch * max(len(rows), len(acts), 1) + 1.0
+
+
+def transport_height_in(results: ResultSet) -> float:
+    rows = transport_rows(results)
+    return row_pitch_in([label for _f, label, _m in rows], FLEET_LABEL_CHARS) * max(len(rows), 1) + 0.9
 
 
 def _bars(ax, rows: list[JobRow], colors: list[str], lang: str) -> None:
@@ -116,14 +138,14 @@ def plot_transport(results: ResultSet, metric: str = "tonne_km", ax=None, lang: 
                 fontsize=FONT_SIZE - 1, color=TEXT)
     ax.set_yticks(y)
     if ylabels:
-        ax.set_yticklabels([_wrap(label, 18) for _f, label, _m in rows])
+        ax.set_yticklabels([_wrap(label, FLEET_LABEL_CHARS) for _f, label, _m in rows])
     else:
         ax.tick_params(axis="y", labelleft=False)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.45)
     ax.set_xlabel(tr(f"axis.{metric}", lang))
     ax.xaxis.set_major_formatter(number_formatter(lang))
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=3, min_n_ticks=2))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=3, min_n_ticks=2, prune="upper"))
     ax.grid(axis="x")
     ax.tick_params(axis="y", length=0)
     return ax

@@ -24,9 +24,9 @@ from ptce_flows.plotting.data import ResultSet
 from ptce_flows.plotting.labels import MapLabel, place_map_labels
 from ptce_flows.plotting.maplayout import (
     MapLayout,
-    core_ratio,
     edge_point,
     map_layout,
+    map_ratio,
     nice_length,
     spread_markers,
 )
@@ -52,9 +52,10 @@ LABEL_CHARS = 26
 HALO = [withStroke(linewidth=2.5, foreground="white")]
 
 
-def map_box_ratio(results: ResultSet) -> float:
-    """Height/width of the map frame (far sites excluded), bounded to a printable 0.55..1.25."""
-    return core_ratio(results)
+def map_box_ratio(results: ResultSet, axes_width_in: float = FIG_WIDTH_IN - 1.95) -> float:
+    """Height/width of the map frame: the sites' own (far sites excluded, bounded to a printable
+    0.55..1.25), taller when an inset needs room."""
+    return map_ratio(results, axes_width_in * 72.0)
 
 
 class _Map:
@@ -345,7 +346,7 @@ def _legend_sections(m: _Map) -> list[tuple[str, list]]:
     handles = []
     for m in results.materials:
         if any(r["material"] == m and r["mass_t"] > 0 for r in results.flows):
-            handles.append(Line2D([], [], color=colors[m], lw=4, label=results.material_label(m)))
+            handles.append(Line2D([], [], color=colors[m], lw=4, label=_wrap(results.material_label(m), 22)))
     for frac in (1.0, 0.25):
         t = _round_sig(top * frac)
         handles.append(Line2D([], [], color="#777777", lw=width(t), solid_capstyle="butt",
@@ -356,10 +357,11 @@ def _legend_sections(m: _Map) -> list[tuple[str, list]]:
     return sections
 
 
-def legend_lines(results: ResultSet) -> int:
+def legend_lines(results: ResultSet) -> float:
     """Lines of text the map legend takes (titles, entries and gaps), to size the figure."""
     kinds = sum(1 for k in KIND_ORDER if k != "source" and results.sites_of(k))
-    mats = len({r["material"] for r in results.flows if r["mass_t"] > 0})
+    mats = sum(len(textwrap.wrap(results.material_label(m), 22)) or 1
+               for m in {r["material"] for r in results.flows if r["mass_t"] > 0})
     return (kinds + 1.5 if kinds else 0) + 3.5 + mats + 2 + (1 if results.scenario.get("roads") else 0) + 1
 
 
@@ -367,13 +369,13 @@ def _stack_legends(legend_ax, sections) -> None:
     """Legend blocks one under the other, titles left-aligned, from the top of ``legend_ax``."""
     renderer = _renderer(legend_ax.figure)
     box = legend_ax.get_window_extent(renderer)
-    y = 1.0
+    y = 0.99
     for title, handles in sections:
         big = max((h.get_markersize() for h in handles if h.get_marker() not in (None, "None", "none")),
                   default=0.0)
         leg = Legend(legend_ax, handles, [h.get_label() for h in handles], title=title, loc="upper left",
                      bbox_to_anchor=(0.0, y), frameon=False, alignment="left", handlelength=2.4,
-                     handleheight=max(0.7, 0.9 * big / (FONT_SIZE - 0.5)), borderaxespad=0.0,
+                     handleheight=max(0.7, 1.2 * big / (FONT_SIZE - 0.5)), borderaxespad=0.0,
                      borderpad=0.0, labelspacing=0.45, fontsize=FONT_SIZE - 0.5,
                      title_fontproperties={"weight": "bold", "size": FONT_SIZE - 0.5})
         legend_ax.add_artist(leg)

@@ -26,6 +26,8 @@ FAR_FACTOR = 3.0
 FAR_MIN_KM = 15.0
 HUB_OVERLAP_PT = 12.0      # markers closer than this (points) overlap
 HUB_MIN_ZOOM = 3.0
+INSET_BAND = 0.34          # share of the frame added on top when the inset has no free place
+MAX_RATIO = 1.75
 INSET_WIDTH = 0.5         # share of the map's width
 PAD = 0.09
 
@@ -44,6 +46,7 @@ class MapLayout:
     inset_rect: Rect | None = None
     scalebar_corner: str = "lower right"
     north_corner: str = "upper right"
+    inset_blocked: bool = False             # the inset's best place hides sites
 
     @property
     def span_km(self) -> float:
@@ -81,18 +84,24 @@ def far_sites(xy: dict[str, tuple[float, float]], sites: list[str]) -> list[str]
     return far if len(far) <= len(sites) // 4 else []
 
 
-def _fit(x0: float, x1: float, y0: float, y1: float, ratio: float, pad: float, min_span: float) -> Extent:
+def _fit(x0: float, x1: float, y0: float, y1: float, ratio: float, pad: float, min_span: float,
+         room_on_top: bool = False) -> Extent:
+    """Padded bounds with height/width ``ratio``; extra height goes on top if ``room_on_top``."""
     w = max(x1 - x0, min_span) * (1 + 2 * pad)
     h = max(y1 - y0, min_span) * (1 + 2 * pad)
+    natural_h = h
     if h / w < ratio:
         h = w * ratio
     else:
         w = h / ratio
     cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    if room_on_top:
+        bottom = cy - natural_h / 2
+        return cx - w / 2, cx + w / 2, bottom, bottom + h
     return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
 
 
-def core_ratio(results: ResultSet) -> float:
+def natural_ratio(results: ResultSet) -> float:
     """Height/width of the frame of the sites shown (far sites excluded), within 0.55..1.25."""
     xy, _c = project_sites(results)
     sites = list(results.sites)
@@ -101,6 +110,16 @@ def core_ratio(results: ResultSet) -> float:
     w = max(float(np.ptp(pts[:, 0])), 1.0)
     h = max(float(np.ptp(pts[:, 1])), 1.0)
     return float(np.clip(h / w, 0.55, 1.25))
+
+
+def map_ratio(results: ResultSet, axes_width_pt: float) -> float:
+    """Height/width the map frame should have: the natural ratio, made taller (room on top)
+    when an inset is needed and would otherwise hide sites."""
+    ratio = natural_ratio(results)
+    layout = map_layout(results, ratio, axes_width_pt)
+    if layout.inset_blocked:
+        return min(ratio / (1.0 - INSET_BAND), MAX_RATIO)
+    return ratio
 
 
 def _to_axes(p, extent: Extent) -> tuple[float, float]:
@@ -162,7 +181,8 @@ def map_layout(results: ResultSet, box_ratio: float, axes_width_pt: float, inset
     far = far_sites(xy, sites)
     core = [s for s in sites if s not in far]
     pts = np.array([xy[s] for s in core])
-    extent = _fit(pts[:, 0].min(), pts[:, 0].max(), pts[:, 1].min(), pts[:, 1].max(), box_ratio, PAD, 1.0)
+    extent = _fit(pts[:, 0].min(), pts[:, 0].max(), pts[:, 1].min(), pts[:, 1].max(), box_ratio, PAD, 1.0,
+                  room_on_top=True)
     layout = MapLayout(xy=xy, extent=extent, centre=centre, far=far)
     pts_per_km = axes_width_pt / (extent[1] - extent[0])
     in_axes = [_to_axes(xy[s], extent) for s in core]
@@ -182,7 +202,7 @@ def map_layout(results: ResultSet, box_ratio: float, axes_width_pt: float, inset
             hp = np.array([xy[s] for s in hub])
             hub_ratio = float(np.clip(np.ptp(hp[:, 1]) / max(np.ptp(hp[:, 0]), 1e-6), 0.6, 1.25))
             w = INSET_WIDTH
-            h = float(np.clip(w * hub_ratio / box_ratio, 0.32, 0.48))
+            h = float(np.clip(w * hub_ratio / box_ratio, 0.27, INSET_BAND - 0.04))
             hub_extent = _fit(hp[:, 0].min(), hp[:, 0].max(), hp[:, 1].min(), hp[:, 1].max(),
                               h * box_ratio / w, 0.35, 0.5)
             zoom = (extent[1] - extent[0]) / (hub_extent[1] - hub_extent[0]) * w
@@ -198,6 +218,7 @@ def map_layout(results: ResultSet, box_ratio: float, axes_width_pt: float, inset
                     if best is None or score < best[0] - 1e-9:
                         best = (score, rect)
                 if best[0] < 1000:
+                    layout.inset_blocked = best[0] >= 10
                     layout.hub = [s for s in core if layout.inside(s, hub_extent)]
                     layout.hub_extent = hub_extent
                     layout.inset_rect = best[1]

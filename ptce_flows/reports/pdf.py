@@ -47,9 +47,11 @@ def pdf_report(results: ResultSet, content: ReportContent) -> bytes:
                 continue
             if fig.name == "timeseries":
                 sites = results.sites_of("treatment")
-                for i in range(0, len(sites), SITES_PER_PAGE):
+                pages = -(-len(sites) // SITES_PER_PAGE)
+                per_page = -(-len(sites) // max(pages, 1))  # 4 sites: 2 + 2, not 3 + 1
+                for i in range(0, len(sites), per_page):
                     w.figure(fig.name, results, lang, fig.title, fig.caption if i == 0 else "",
-                             sites=sites[i:i + SITES_PER_PAGE])
+                             sites=sites[i:i + per_page])
             else:
                 w.figure(fig.name, results, lang, fig.title, fig.caption)
         # assumptions and sources
