@@ -94,7 +94,13 @@ def flow_rows(runs: list[ReplicationSummary]) -> list[dict]:
 
 
 def timeseries_rows(world: World, runs: list[ReplicationSummary]) -> list[dict]:
-    """Daily levels in long format with mean and 95 % band across replications."""
+    """Daily levels in long format with mean and 95 % band across replications.
+
+    Rows are ordered by site, material, quantity and day. That order is built series by series
+    (sorting the few thousand series, not the hundreds of thousands of rows), and the values
+    are rounded from plain floats (``tolist``) rather than numpy scalars: the same rows, several
+    times faster on a large territory.
+    """
     series = runs[0].series
     stack = np.stack([run.levels for run in runs])  # (R, days, series)
     mean = stack.mean(axis=0)
@@ -102,18 +108,34 @@ def timeseries_rows(world: World, runs: list[ReplicationSummary]) -> list[dict]:
         low, high = np.percentile(stack, [2.5, 97.5], axis=0)
     else:
         low = high = mean
-    rows = []
+    days = mean.shape[0]
+    heads = []
     for j in range(len(series)):
         site = world.sites[series.site[j]]
-        kind = world.site_kind[series.site[j]]
         material = world.materials[series.material[j]] if series.material[j] >= 0 else "all"
-        quantity = series.quantity[j]
-        unit = "t/day" if series.flow[j] else "t"
-        for day in range(mean.shape[0]):
-            rows.append({
-                "time_d": day, "site": site, "kind": kind, "material": material,
-                "quantity": quantity, "unit": unit, "value": _r(mean[day, j]),
-                "low": _r(low[day, j]), "high": _r(high[day, j]),
-            })
-    rows.sort(key=lambda r: (r["site"], r["material"], r["quantity"], r["time_d"]))
+        heads.append((site, world.site_kind[series.site[j]], material, series.quantity[j],
+                      "t/day" if series.flow[j] else "t"))
+    # stable sort of the series by (site, material, quantity); series that tie (none do by
+    # construction) are interleaved day by day, exactly as a stable sort of the rows would
+    def key(j: int) -> tuple[str, str, str]:
+        site, _kind, material, quantity, _unit = heads[j]
+        return site, material, quantity
+
+    groups: list[list[int]] = []
+    for j in sorted(range(len(series)), key=key):
+        if groups and key(groups[-1][0]) == key(j):
+            groups[-1].append(j)
+        else:
+            groups.append([j])
+    mean_t, low_t, high_t = mean.T.tolist(), low.T.tolist(), high.T.tolist()
+    rows = []
+    for group in groups:
+        for day in range(days):
+            for j in group:
+                site, kind, material, quantity, unit = heads[j]
+                rows.append({
+                    "time_d": day, "site": site, "kind": kind, "material": material,
+                    "quantity": quantity, "unit": unit, "value": round(mean_t[j][day], DIGITS),
+                    "low": round(low_t[j][day], DIGITS), "high": round(high_t[j][day], DIGITS),
+                })
     return rows
