@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "the grid is every combination)")
     p.add_argument("--variant", metavar="NAME", help="sweep on top of this variant of the scenario")
     _comparison_options(p, "sweep")
+
+    from ptce_flows.bench.runner import add_arguments as bench_arguments  # stdlib only: cheap
+
+    p = sub.add_parser("bench", help="measure speed and memory on generated territories (docs/performance.md)")
+    bench_arguments(p)
     return parser
 
 
@@ -277,8 +282,14 @@ def _run_comparison(args, plan) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from ptce_flows.bench.runner import run
+
+    return run(args)
+
+
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep,
-            "report": cmd_report}
+            "report": cmd_report, "bench": cmd_bench}
 
 
 def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: results folders stay intact

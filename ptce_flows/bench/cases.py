@@ -95,9 +95,9 @@ def case_model(n_sources: int = 1000, n_treatment: int = 5, n_farms: int = 200, 
         t1 = time.perf_counter()
     world = build_world(loaded)
     t2 = time.perf_counter()
-    seed_seq = np.random.SeedSequence(seed).spawn(1)[0]
     sims, first = [], None
     for _ in range(repeat):
+        seed_seq = np.random.SeedSequence(seed).spawn(1)[0]
         started = time.perf_counter()
         rec = simulate(world, seed_seq)
         sims.append(time.perf_counter() - started)
