@@ -256,3 +256,18 @@ def test_report_of_rich_scenario_has_intervals_and_sources(tmp_path):
     assert "Intervalle de confiance à 95" in html
     assert "source: INSEE, 2021 census" in html and "[insee2021]" in html
     assert result_set(RICH, 3).replications == 3
+
+
+def test_report_of_a_scenario_without_treatment(tmp_path, write_yaml):
+    scenario = write_yaml({
+        "name": "landfill-only", "materials": {"waste": {}},
+        "sites": {"town": {"kind": "source", "location": [45.0, 5.0], "supply": {"waste": {"t_per_day": 3}}},
+                  "landfill": {"kind": "disposal", "location": [45.05, 5.02], "accepts": ["waste"]}},
+        "fleets": {"trucks": {"carries": ["waste"], "vehicles": 1, "payload_t": 10, "speed_kmh": 40,
+                              "co2_kg_per_km": 1.0}}})
+    out = tmp_path / "res"
+    proc = run_cli("run", str(scenario), "--out", str(out), "--days", "30", "--report", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    names = {p.stem for p in (out / "figures" / "en").glob("*.png")}
+    assert names == {"kpis", "map", "sankey", "jobs", "transport"}   # no treatment site: no time series
+    assert pdf_pages((out / "report.en.pdf").read_bytes()) >= 3
