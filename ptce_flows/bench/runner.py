@@ -134,7 +134,7 @@ def measure(quick: bool = False, repeat: int = 3, log=print) -> dict:
     for n, years in ((250, 1), (1000, 1), (n_big, 1), (1000, 2 if quick else 10)):
         log(f"model: {n} sources, {years} year(s) ...")
         model[f"{n}x{years}y"] = run_case({"case": "model", "n_sources": n, "years": years,
-                                           "repeat": repeat if years == 1 else max(1, repeat - 1),
+                                           "repeat": repeat,
                                            "check_events": (n, years) == (1000, 1)})
     results["model"] = model
     queue = round(model["1000x1y"]["events_check"]["mean_queue"])
@@ -185,17 +185,19 @@ def table(r: dict) -> str:
              f"SimPy {r['machine']['simpy']}{'  [QUICK: not the real figures]' if r['quick'] else ''}",
              f"load average while measuring (other work on the machine): {min(loads):.1f} to {max(loads):.1f}",
              ""]
-    lines.append(f"{'case':<18}{'load':>8}{'build':>8}{'simulate':>10}{'summ.':>8}{'events':>10}"
-                 f"{'events/s':>11}{'trips':>8}{'fleet':>7}{'peak MB':>9}")
+    lines.append(f"{'case':<12}{'load':>7}{'build':>7}{'simulate':>10}{'summ.':>7}{'events':>11}"
+                 f"{'events/s':>10}{'us/event':>9}{'trips':>9}{'fleet':>6}{'peak MB':>8}")
     for name, c in r["model"].items():
-        lines.append(f"{name:<18}{c['load_s']:>8.2f}{c['build_world_s']:>8.2f}{c['simulate_s']['best']:>10.3f}"
-                     f"{c['summarise_s']:>8.2f}{c['events']:>10,}{c['events_per_s']:>11,.0f}{c['trips']:>8,}"
-                     f"{c['collection_fleet_use']:>7.0%}{c['peak_rss_mb']:>9.0f}")
+        best = c["simulate_s"]["best"]
+        lines.append(f"{name:<12}{c['load_s']:>7.2f}{c['build_world_s']:>7.2f}{best:>10.3f}"
+                     f"{c['summarise_s']:>7.2f}{c['events']:>11,}{c['events_per_s']:>10,.0f}"
+                     f"{best / c['events'] * 1e6:>9.2f}{c['trips']:>9,}{c['collection_fleet_use']:>6.0%}"
+                     f"{c['peak_rss_mb']:>8.0f}")
     s, sq = r["simpy"], r["simpy_queue"]
-    lines.append(f"{'bare SimPy':<18}{'':>34}{s['events']:>10,}{s['events_per_s']:>11,.0f}"
-                 f"   (one process, queue of 1)")
-    lines.append(f"{'bare SimPy':<18}{'':>34}{sq['events']:>10,}{sq['events_per_s']:>11,.0f}"
-                 f"   ({sq['processes']:,} processes: the model's mean queue)")
+    lines.append(f"{'bare SimPy':<12}{'':>31}{s['events']:>11,}{s['events_per_s']:>10,.0f}"
+                 f"{1e6 / s['events_per_s']:>9.2f}   (one process, queue of 1)")
+    lines.append(f"{'bare SimPy':<12}{'':>31}{sq['events']:>11,}{sq['events_per_s']:>10,.0f}"
+                 f"{1e6 / sq['events_per_s']:>9.2f}   ({sq['processes']:,} processes: the model's mean queue)")
     m = r["model"]["1000x1y"]
     lines.append(f"1,000 sources: {m['events_per_s'] / s['events_per_s']:.2f} of bare SimPy's events/s, "
                  f"{m['events_per_s'] / sq['events_per_s']:.2f} of SimPy's with the same queue; "
