@@ -53,7 +53,9 @@ def test_killed_run_leaves_previous_results(previous, sig, delay):
     else:
         assert now == before, f"exit {code}: previous results changed"
         if sig != signal.SIGKILL:
-            assert code == 130
+            # 130 once the CLI runs; -sig if the signal lands while Python is still starting
+            # (before any handler exists: nothing has been written then)
+            assert code in (130, -sig), code
             assert "Traceback" not in proc.stderr.read()
     leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
     if sig != signal.SIGKILL:
