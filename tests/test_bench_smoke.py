@@ -96,3 +96,25 @@ def test_case_runs_in_a_fresh_process_and_counts_events():
     assert result["events"] == result["events_check"]["counted_steps"] > 0
     assert result["peak_rss_mb"] >= result["rss_base_mb"] > 0
     assert len(result["simulate_s"]["all"]) == 2
+
+
+def test_a_finished_model_is_freed_without_the_garbage_collector(small):
+    """The collector is paused during runs; a run must not leave reference cycles behind, or
+    back-to-back replications pile up their memory."""
+    import gc
+    import weakref
+
+    from ptce_flows.sim.model import Model
+
+    _, world = small
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        model = Model(world, np.random.SeedSequence(1))
+        ref = weakref.ref(model)
+        model.run()
+        del model
+        assert ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -120,16 +120,28 @@ class Model:
     # --- phases -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.env.process(self.tick())
+        self._processes = [self.env.process(self.tick())]
         for fleet in self.fleets:
             for k in range(fleet.info.vehicles):
-                self.env.process(self.truck(fleet, k))
+                self._processes.append(self.env.process(self.truck(fleet, k)))
 
     def run(self) -> Records:
         self.start()
         with _cyclic_gc_paused():
             self.env.run(until=self.world.horizon_days)
-            return self.finalise()
+            records = self.finalise()
+            self._teardown()
+        return records
+
+    def _teardown(self) -> None:
+        """Break the reference cycles of a finished run, so that its memory is freed as soon as
+        the model is dropped: suspended processes hold the model in their frames, and events
+        still queued beyond the horizon hold the sites. Without this, the cycles wait for the
+        garbage collector (paused during runs), and back-to-back runs pile up their memory."""
+        for process in self._processes:
+            process._generator.close()
+        self._processes = []
+        self.env._queue.clear()
 
     def finalise(self) -> Records:
         self.recorder.day_levels(self.world.horizon_days - 1, self._levels(self.world.horizon_days - 1))
