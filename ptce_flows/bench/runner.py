@@ -242,8 +242,8 @@ def run(args: argparse.Namespace) -> int:
     shown as NOT MET in the table and in results.json, not a failure of the command."""
     started = time.perf_counter()
     results = measure(args.quick, max(1, args.repeat), log=lambda msg: print(msg, file=sys.stderr))
-    results["command"] = (f"ptce-flows bench --repeat {args.repeat} --out {args.out}"
-                          + (" --quick" if args.quick else ""))
+    out = os.path.relpath(args.out, ROOT) if Path(args.out).resolve().is_relative_to(ROOT) else args.out
+    results["command"] = f"ptce-flows bench --repeat {args.repeat} --out {out}" + (" --quick" if args.quick else "")
     results["wall_time_s"] = time.perf_counter() - started
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
