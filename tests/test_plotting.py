@@ -246,3 +246,12 @@ def test_importing_the_package_does_not_import_matplotlib():
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_tick_labels_keep_the_decimals_the_ticks_need():
+    from ptce_flows.plotting.style import number_formatter
+
+    fr = number_formatter("fr")
+    assert fr.format_ticks([0, 1.25, 1.5, 1.75]) == ["0,00", "1,25", "1,50", "1,75"]
+    assert fr.format_ticks([0, 5000, 10000]) == ["0", "5\u202f000", "10\u202f000"]
+    assert number_formatter("en").format_ticks([0.5, 1.0, 1.5]) == ["0.5", "1.0", "1.5"]

@@ -25,12 +25,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import math
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 from ptce_flows.i18n import fmt_number
 
@@ -185,14 +186,40 @@ def _text_width(text: str, size: float, bold: bool) -> float:
     return _MEASURE.get_text_width_height_descent(text, prop, ismath=False)[0]
 
 
-def number_formatter(lang: str = "en", decimals: int | None = None) -> FuncFormatter:
+class _LocaleFormatter(Formatter):
+    """Tick labels in the language's number format, with the decimals the ticks need.
+
+    All the ticks of an axis get the same number of decimals: the fewest (0 to 4) that write
+    every tick exactly, so 1.25 and 1.75 are not shown as "1.2" and "1.8".
+    """
+
+    def __init__(self, lang: str, decimals: int | None):
+        self.lang = lang
+        self.decimals = decimals
+        self._auto = 0
+
+    def format_ticks(self, values):
+        if self.decimals is None:
+            self._auto = _decimals_for(values)
+        return [self(v, i) for i, v in enumerate(values)]
+
+    def __call__(self, x, pos=None):
+        d = self.decimals if self.decimals is not None else (
+            self._auto if pos is not None else _decimals_for([x]))
+        return fmt_number(x, self.lang, d)
+
+
+def _decimals_for(values) -> int:
+    values = [float(v) for v in values if math.isfinite(v)]
+    for d in range(5):
+        if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in values):
+            return d
+    return 4
+
+
+def number_formatter(lang: str = "en", decimals: int | None = None) -> Formatter:
     """Tick formatter in the language's number format (thin-space thousands, decimal comma)."""
-    def fmt(x, _pos=None):
-        d = decimals
-        if d is None:
-            d = 0 if abs(x) >= 10 or float(x).is_integer() else (1 if abs(x) >= 1 else 2)
-        return fmt_number(x, lang, d)
-    return FuncFormatter(fmt)
+    return _LocaleFormatter(lang, decimals)
 
 
 def render(fig: Figure, fmt: str, dpi: float = 300) -> bytes:
