@@ -354,3 +354,12 @@ def activity_label(activity: str, lang: str = "en") -> str:
         return tr(key, lang)
     text = activity.replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+def label_text(label: str | dict | None, lang: str = "en", default: str = "") -> str:
+    """The text of a ``Label`` in ``lang`` (falling back to English, then any language)."""
+    if label is None:
+        return default
+    if isinstance(label, str):
+        return label
+    return label.get(lang) or label.get("en") or next(iter(label.values()), default)

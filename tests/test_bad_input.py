@@ -168,3 +168,18 @@ def test_minimal_is_valid():
     loaded = load_scenario(MINIMAL)
     assert loaded.spec.name == "minimal-loop"
     assert loaded.warnings == ()
+
+
+def test_labels_per_language(tmp_path):
+    from ptce_flows.i18n import label_text
+    from ptce_flows.scenario import load_dict
+
+    data = yaml.safe_load(MINIMAL_TEXT)
+    data["materials"]["compost"]["label"] = {"en": "compost", "fr": "compost mûr"}
+    data["sites"]["farm"]["label"] = {"fr": "Exploitation"}
+    spec = load_dict(data).spec
+    assert label_text(spec.materials["compost"].label, "fr") == "compost mûr"
+    assert label_text(spec.sites["farm"].label, "en") == "Exploitation"  # falls back to any language
+    data["sites"]["farm"]["label"] = {"de": "Hof"}
+    with pytest.raises(ScenarioError, match="unknown language 'de'"):
+        load_dict(data)

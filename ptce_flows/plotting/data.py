@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ptce_flows.i18n import label_text
 from ptce_flows.units import DAYS_PER_YEAR
 
 KINDS = ("source", "treatment", "farm", "outlet", "disposal")
@@ -102,6 +103,7 @@ class ResultSet:
     scenario: dict
     manifest: dict = field(default_factory=dict)
     source_text: str | None = None
+    lang: str = "en"   # language of the labels picked from ``{en: ..., fr: ...}`` mappings
 
     # --- sites -------------------------------------------------------------------------
     @property
@@ -113,7 +115,7 @@ class ResultSet:
 
     def site_label(self, site: str) -> str:
         """The site's ``label`` or its id."""
-        return (self.sites.get(site) or {}).get("label") or site
+        return label_text((self.sites.get(site) or {}).get("label"), self.lang, site)
 
     def sites_of(self, *kinds: str) -> list[str]:
         """Site ids of the given kinds, in scenario order."""
@@ -146,7 +148,7 @@ class ResultSet:
 
     def material_label(self, material: str) -> str:
         m = (self.scenario.get("materials") or {}).get(material) or {}
-        return _capital(m.get("label") or material.replace("_", " "))
+        return _capital(label_text(m.get("label"), self.lang, material.replace("_", " ")))
 
     @property
     def fleets(self) -> list[str]:
@@ -154,7 +156,7 @@ class ResultSet:
 
     def fleet_label(self, fleet: str) -> str:
         f = (self.scenario.get("fleets") or {}).get(fleet) or {}
-        return _capital(f.get("label") or fleet.replace("_", " "))
+        return _capital(label_text(f.get("label"), self.lang, fleet.replace("_", " ")))
 
     # --- run ---------------------------------------------------------------------------
     @property

@@ -66,6 +66,7 @@ def render_report(folder: str | Path, lang: str = "en", formats: Iterable[str] |
     if not (dpi > 0 and dpi <= 1200):
         raise UsageError(f"--dpi must be between 1 and 1200, found {dpi}")
     results = load_results(folder, source_text)
+    results.lang = lang
     content = report_content(results, lang)
     files: dict[str, bytes] = {}
     svgs: dict[str, bytes] = {}

@@ -64,12 +64,20 @@ def _data_path(loc: tuple, data: Any) -> tuple:
             node = node[part]
         elif isinstance(node, dict) and node.get("kind") == part:
             continue  # discriminator tag inserted by pydantic
-        elif isinstance(part, str) and part.startswith("function-"):
-            continue
+        elif isinstance(part, str) and _is_type_tag(part):
+            continue  # a union member pydantic names in the location ("constrained-str")
         else:
             path.append(part)
             node = None
     return tuple(path)
+
+
+_TYPE_TAGS = {"str", "int", "float", "bool", "none", "constrained-str", "constrained-int",
+              "constrained-float", "list", "dict", "tuple", "nullable"}
+
+
+def _is_type_tag(part: str) -> bool:
+    return part in _TYPE_TAGS or "[" in part or part.startswith("function-")
 
 
 def _problem(err: dict, path: tuple, doc, file: str, root, data) -> Problem:

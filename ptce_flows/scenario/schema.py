@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     field_validator,
     model_validator,
@@ -34,6 +35,25 @@ Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
 Location = tuple[Latitude, Longitude]
 DayOfYear = Annotated[int, Field(ge=1, le=365)]
 
+def _check_label(value: Any) -> str | dict[str, str]:
+    if isinstance(value, str):
+        if not value.strip() or len(value) > 200:
+            raise ValueError("a label is a non-empty text of at most 200 characters")
+        return value
+    if isinstance(value, dict) and value:
+        for lang, text in value.items():
+            if lang not in ("en", "fr"):
+                raise ValueError(f"unknown language '{lang}' in the label (allowed: en, fr)")
+            if not isinstance(text, str) or not text.strip() or len(text) > 200:
+                raise ValueError(f"label.{lang} must be a non-empty text of at most 200 characters")
+        return dict(value)
+    raise ValueError("a label is a text, or one text per language: {en: ..., fr: ...}")
+
+
+#: a display name, either one text or one per language: ``{en: Farms, fr: Exploitations}``
+Label = Annotated[Any, PlainValidator(_check_label)]
+
+
 #: biggest tonnage accepted anywhere (t/day, t/year, t): 1e9 t is beyond any territory
 BIG = 1e9
 
@@ -48,7 +68,7 @@ class Spec(BaseModel):
 
 class MaterialSpec(Spec):
     description: str = ""
-    label: str | None = None
+    label: Label | None = None
 
 
 class JobsSpec(Spec):
@@ -120,7 +140,7 @@ class CollectionSpec(Spec):
 
 
 class SiteBase(Spec):
-    label: str | None = None
+    label: Label | None = None
     location: Location
 
 
@@ -213,7 +233,7 @@ class NetworkSpec(Spec):
 
 
 class FleetSpec(Spec):
-    label: str | None = None
+    label: Label | None = None
     carries: Annotated[list[Id], Field(min_length=1)]
     vehicles: Annotated[int, Field(ge=1, le=100_000)]
     payload_t: Annotated[float, Field(gt=0.0, le=1e4)]

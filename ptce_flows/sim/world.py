@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ptce_flows.errors import NetworkError, Problem
+from ptce_flows.i18n import label_text
 from ptce_flows.network import RoadNetwork
 from ptce_flows.scenario.loader import LoadedScenario
 from ptce_flows.scenario.topology import fleet_for, moves, topology
@@ -334,7 +335,7 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
     return World(
         name=spec.name, horizon_days=horizon, start_day_of_year=spec.start_day_of_year,
         materials=materials, sites=sites, site_kind=[spec.sites[s].kind for s in sites],
-        site_label=[spec.sites[s].label or s for s in sites],
+        site_label=[label_text(spec.sites[s].label, default=s) for s in sites],
         site_lat=np.array([spec.sites[s].location[0] for s in sites]),
         site_lon=np.array([spec.sites[s].location[1] for s in sites]),
         fleets=fleets, treatments=treatments, disposals=disposals,
