@@ -67,6 +67,7 @@ def scenarios(draw):
     return {
         "name": "random",
         "horizon_days": draw(st.integers(5, 150)),
+        "warmup_days": draw(st.sampled_from([0, 0, 3, 40, 120])),
         "start_day_of_year": draw(st.integers(1, 365)),
         "seed": draw(st.integers(0, 2**32)),
         "materials": {"waste": {}, "product": {}, "rejects": {}},

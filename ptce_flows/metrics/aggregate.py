@@ -42,6 +42,7 @@ def summary_dict(name: str, world: World, seed: int, runs: list[ReplicationSumma
         "scenario": name,
         "variant": variant,
         "horizon_days": world.horizon_days,
+        "warmup_days": world.warmup_days,
         "seed": seed,
         "replications": len(runs),
         "kpis": kpis,
@@ -51,6 +52,9 @@ def summary_dict(name: str, world: World, seed: int, runs: list[ReplicationSumma
         "jobs": _rounded(mean_dicts([run.jobs for run in runs])),
         "end_stock_t": _rounded(mean_dicts([{k: run.extra[k] for k in END_STOCK} for run in runs])),
     }
+    if world.warmup_days:
+        out["start_stock_t"] = _rounded(mean_dicts([{k: run.extra["start_" + k] for k in END_STOCK}
+                                                    for run in runs]))
     if any(run.extra.get("breakdowns") for run in runs):
         out["breakdowns"] = _rounded(mean_dicts(
             [{"count": run.extra["breakdowns"], "vehicle_days_lost": run.extra["downtime_d"]} for run in runs]))

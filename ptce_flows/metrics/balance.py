@@ -33,9 +33,14 @@ def _by(keys: tuple[np.ndarray, ...], values: np.ndarray, shape: tuple[int, ...]
     return out
 
 
+def over_window(rec: Records, key: str) -> np.ndarray:
+    """What a counter or stock of ``rec.end`` gained over the reported window."""
+    return rec.end[key] - rec.state_at_start(key)
+
+
 def residuals(world: World, rec: Records) -> list[Residual]:
-    """Every balance check's residual (t), one per site and material."""
-    e = rec.end
+    """Every balance check's residual (t), one per site and material, over the reported window
+    (the whole run without warm-up): flows in the window = change of the stocks."""
     sh = rec.shipments
     n_sites, n_mat = len(world.sites), len(world.materials)
     mats = world.materials
@@ -45,84 +50,108 @@ def residuals(world: World, rec: Records) -> list[Residual]:
         out.append(Residual(check, world.sites[site_idx] if site_idx >= 0 else "*",
                             mats[mat_idx] if mat_idx >= 0 else "*", float(value)))
 
-    # 1. at each source: generated = collected + stock left
+    collected_d = over_window(rec, "sup_collected")
+    # 1. at each source: generated = collected + change of the stock waiting there
+    generated_d = over_window(rec, "sup_generated")
+    stock_d = over_window(rec, "sup_stock")
     for k in range(len(world.sup_site)):
         add("source: generated = collected + stock", int(world.sup_site[k]), int(world.sup_mat[k]),
-            e["sup_generated"][k] - e["sup_collected"][k] - e["sup_stock"][k])
+            generated_d[k] - collected_d[k] - stock_d[k])
 
-    arrived = rec.arrived
+    window = rec.in_window()
+    arrived = rec.arrived_in_window()
     purpose = sh["purpose"]
     mass = sh["mass_t"]
     keys = (sh["origin"], sh["material"])
     dkeys = (sh["destination"], sh["material"])
+    waste = (purpose == COLLECTION) | (purpose == OVERFLOW)
     # 2. what left the sources on trucks = what the sources say was collected
-    from_sources = _by(keys, np.where((purpose == COLLECTION) | (purpose == OVERFLOW), mass, 0.0), (n_sites, n_mat))
-    collected = _by((world.sup_site, world.sup_mat), e["sup_collected"], (n_sites, n_mat))
+    from_sources = _by(keys, np.where(window & waste, mass, 0.0), (n_sites, n_mat))
+    collected = _by((world.sup_site, world.sup_mat), collected_d, (n_sites, n_mat))
     for s, m in zip(*np.nonzero(np.abs(from_sources - collected) > 0), strict=True):
         add("shipments from sources = collected", int(s), int(m), from_sources[s, m] - collected[s, m])
 
     # 3. treatment: received = arrivals; received = matured + in process; matured -> products + losses
     arrivals_treat = _by(dkeys, np.where(arrived & (purpose == COLLECTION), mass, 0.0), (n_sites, n_mat))
-    shipped_out = _by(keys, np.where((purpose == DELIVERY) | (purpose == RESIDUE), mass, 0.0), (n_sites, n_mat))
+    shipped_out = _by(keys, np.where(window & ~waste, mass, 0.0), (n_sites, n_mat))
+    intake, matured_in = over_window(rec, "treat_intake"), over_window(rec, "treat_matured_in")
+    in_process, produced = over_window(rec, "treat_in_process"), over_window(rec, "treat_produced")
+    store, losses = over_window(rec, "treat_store"), over_window(rec, "treat_losses")
     for t, info in enumerate(world.treatments):
         s = info.site
         for m in range(n_mat):
-            add("treatment: intake = arrivals", s, m, e["treat_intake"][t, m] - arrivals_treat[s, m])
+            add("treatment: intake = arrivals", s, m, intake[t, m] - arrivals_treat[s, m])
             add("treatment: intake = matured + in process", s, m,
-                e["treat_intake"][t, m] - e["treat_matured_in"][t, m] - e["treat_in_process"][t, m])
+                intake[t, m] - matured_in[t, m] - in_process[t, m])
             add("treatment: produced = shipped + in store", s, m,
-                e["treat_produced"][t, m] - shipped_out[s, m] - e["treat_store"][t, m])
-        matured = e["treat_matured_in"][t].sum()
+                produced[t, m] - shipped_out[s, m] - store[t, m])
+        matured = matured_in[t].sum()
         for m, coef in zip(info.out_mats.tolist(), info.out_coefs.tolist(), strict=True):
-            add("treatment: product = matured input x coefficient", s, m,
-                e["treat_produced"][t, m] - matured * coef)
-        add("treatment: matured = products + losses", s, -1,
-            matured - e["treat_produced"][t].sum() - e["treat_losses"][t])
+            add("treatment: product = matured input x coefficient", s, m, produced[t, m] - matured * coef)
+        add("treatment: matured = products + losses", s, -1, matured - produced[t].sum() - losses[t])
 
     # 4. disposal and farms receive what arrived for them
     arr_over = _by(dkeys, np.where(arrived & (purpose == OVERFLOW), mass, 0.0), (n_sites, n_mat))
     arr_res = _by(dkeys, np.where(arrived & (purpose == RESIDUE), mass, 0.0), (n_sites, n_mat))
     arr_del = _by(dkeys, np.where(arrived & (purpose == DELIVERY), mass, 0.0), (n_sites, n_mat))
+    waste_d, residue_d = over_window(rec, "disp_waste"), over_window(rec, "disp_residue")
     for d, info in enumerate(world.disposals):
         for m in range(n_mat):
-            add("disposal: waste received = arrivals", info.site, m, e["disp_waste"][d, m] - arr_over[info.site, m])
-            add("disposal: residues received = arrivals", info.site, m, e["disp_residue"][d, m] - arr_res[info.site, m])
-    delivered = _by((world.dem_site, world.dem_mat), e["dem_delivered"], (n_sites, n_mat))
+            add("disposal: waste received = arrivals", info.site, m, waste_d[d, m] - arr_over[info.site, m])
+            add("disposal: residues received = arrivals", info.site, m, residue_d[d, m] - arr_res[info.site, m])
+    delivered = _by((world.dem_site, world.dem_mat), over_window(rec, "dem_delivered"), (n_sites, n_mat))
     for s, m in zip(*np.nonzero(np.abs(delivered - arr_del) > 0), strict=True):
         add("farm/outlet: delivered = arrivals", int(s), int(m), delivered[s, m] - arr_del[s, m])
 
     # 5. the headline identities
     t = totals(world, rec)
     add("generated = diverted + disposed + stock at sources + waste in transit", -1, -1,
-        t["generated_t"] - t["diverted_t"] - t["disposed_t"] - t["source_stock_t"] - t["waste_in_transit_t"])
+        t["generated_t"] - t["diverted_t"] - t["disposed_t"]
+        - (t["source_stock_t"] - t["start_source_stock_t"])
+        - (t["waste_in_transit_t"] - t["start_waste_in_transit_t"]))
     add("diverted = products + process losses + in process", -1, -1,
-        t["diverted_t"] - t["produced_t"] - t["process_losses_t"] - t["in_process_t"])
+        t["diverted_t"] - t["produced_t"] - t["process_losses_t"]
+        - (t["in_process_t"] - t["start_in_process_t"]))
     add("products = delivered + residues disposed + in store + in transit", -1, -1,
-        t["produced_t"] - t["delivered_t"] - t["residues_disposed_t"] - t["stored_t"] - t["product_in_transit_t"])
+        t["produced_t"] - t["delivered_t"] - t["residues_disposed_t"]
+        - (t["stored_t"] - t["start_stored_t"])
+        - (t["product_in_transit_t"] - t["start_product_in_transit_t"]))
     return out
 
 
+#: the stocks of ``totals``, at the end and (prefixed ``start_``) when the window opened
+STOCKS = ("source_stock_t", "waste_in_transit_t", "in_process_t", "stored_t", "product_in_transit_t")
+
+
 def totals(world: World, rec: Records) -> dict[str, float]:
-    """Headline tonnages of one replication (each from its own record)."""
-    e = rec.end
+    """Headline tonnages of the reported window (each from its own record), with the stocks
+    at its end and at its start (all zero at the start without warm-up)."""
     sh = rec.shipments
-    in_transit = ~rec.arrived
     waste = (sh["purpose"] == COLLECTION) | (sh["purpose"] == OVERFLOW)
-    return {
-        "generated_t": float(e["sup_generated"].sum()),
-        "collected_t": float(e["sup_collected"].sum()),
-        "diverted_t": float(e["treat_intake"].sum()),
-        "disposed_t": float(e["disp_waste"].sum()),
-        "delivered_t": float(e["dem_delivered"].sum()),
-        "produced_t": float(e["treat_produced"].sum()),
-        "process_losses_t": float(e["treat_losses"].sum()),
-        "residues_disposed_t": float(e["disp_residue"].sum()),
-        "source_stock_t": float(e["sup_stock"].sum()),
-        "in_process_t": float(e["treat_in_process"].sum()),
-        "stored_t": float(e["treat_store"].sum()),
-        "waste_in_transit_t": float(sh["mass_t"][in_transit & waste].sum()),
-        "product_in_transit_t": float(sh["mass_t"][in_transit & ~waste].sum()),
+    transit_end = ~rec.arrived
+    before = rec.arrived_before if rec.arrived_before is not None else np.zeros_like(rec.arrived)
+    transit_start = ~rec.in_window() & ~before
+    out = {
+        "generated_t": float(over_window(rec, "sup_generated").sum()),
+        "collected_t": float(over_window(rec, "sup_collected").sum()),
+        "diverted_t": float(over_window(rec, "treat_intake").sum()),
+        "disposed_t": float(over_window(rec, "disp_waste").sum()),
+        "delivered_t": float(over_window(rec, "dem_delivered").sum()),
+        "produced_t": float(over_window(rec, "treat_produced").sum()),
+        "process_losses_t": float(over_window(rec, "treat_losses").sum()),
+        "residues_disposed_t": float(over_window(rec, "disp_residue").sum()),
+        "source_stock_t": float(rec.end["sup_stock"].sum()),
+        "in_process_t": float(rec.end["treat_in_process"].sum()),
+        "stored_t": float(rec.end["treat_store"].sum()),
+        "waste_in_transit_t": float(sh["mass_t"][transit_end & waste].sum()),
+        "product_in_transit_t": float(sh["mass_t"][transit_end & ~waste].sum()),
+        "start_source_stock_t": float(np.sum(rec.state_at_start("sup_stock"))),
+        "start_in_process_t": float(np.sum(rec.state_at_start("treat_in_process"))),
+        "start_stored_t": float(np.sum(rec.state_at_start("treat_store"))),
+        "start_waste_in_transit_t": float(sh["mass_t"][transit_start & waste].sum()),
+        "start_product_in_transit_t": float(sh["mass_t"][transit_start & ~waste].sum()),
     }
+    return out
 
 
 def check_balance(world: World, rec: Records, tolerance: float = MASS_TOLERANCE_T) -> float:

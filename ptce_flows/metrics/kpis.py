@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ptce_flows.metrics.balance import check_balance, totals
+from ptce_flows.metrics.balance import check_balance, over_window, totals
 from ptce_flows.sim.records import Records, SeriesMeta
 from ptce_flows.sim.world import World
 from ptce_flows.units import DAYS_PER_YEAR, FTE_HOURS_PER_YEAR, T_PER_KT
@@ -61,7 +61,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
     """KPIs, breakdowns and tables of one replication; checks the mass balance first."""
     balance_error = check_balance(world, rec)
     t = totals(world, rec)
-    sh = rec.shipments
+    sh = window_shipments(rec)
     annual = DAYS_PER_YEAR / rec.horizon_days
     vehicle_km = sh["loaded_km"] + sh["empty_km"]
     tonne_km = sh["mass_t"] * sh["loaded_km"]
@@ -90,13 +90,13 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         }
         add_job(jobs_fleet, info.id, fte, info.insertion_share)
         add_job(jobs_activity, "transport", fte, info.insertion_share)
-    intake = rec.end["treat_intake"]
+    intake = over_window(rec, "treat_intake")
     for k, info in enumerate(world.treatments):
         kt_year = float(intake[k].sum()) / T_PER_KT * annual
         fte = info.fixed_fte + info.fte_per_kt * kt_year
         add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
         add_job(jobs_activity, info.process, fte, info.insertion_share)
-    received = rec.end["disp_waste"] + rec.end["disp_residue"]
+    received = over_window(rec, "disp_waste") + over_window(rec, "disp_residue")
     for k, info in enumerate(world.disposals):
         kt_year = float(received[k].sum()) / T_PER_KT * annual
         fte = info.fixed_fte + info.fte_per_kt * kt_year
@@ -117,7 +117,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         "produced_t": t["produced_t"],
         "process_losses_t": t["process_losses_t"],
         "residues_disposed_t": t["residues_disposed_t"],
-        "unmet_demand_t": float(rec.end["dem_unmet"].sum()),
+        "unmet_demand_t": float(over_window(rec, "dem_unmet").sum()),
         "stock_end_t": t["source_stock_t"] + t["waste_in_transit_t"] + t["product_in_transit_t"]
         + t["in_process_t"] + t["stored_t"],
         "mass_balance_error_t": balance_error,
@@ -129,7 +129,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         "jobs_fte": jobs_fte,
         "insertion_fte": insertion,
     }
-    produced = rec.end["treat_produced"].sum(axis=0) if len(world.treatments) else np.zeros(len(world.materials))
+    produced = over_window(rec, "treat_produced").sum(axis=0) if len(world.treatments) else np.zeros(len(world.materials))
     products = {world.materials[m]: float(produced[m]) for m in np.flatnonzero(
         np.isin(np.arange(len(world.materials)), _product_materials(world)))}
     return ReplicationSummary(
@@ -142,9 +142,17 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         series=rec.series,
         events=rec.events,
         extra={**{k: v for k, v in t.items() if k not in kpis},
-               "breakdowns": float(rec.end["breakdowns"][0]) if "breakdowns" in rec.end else 0.0,
-               "downtime_d": float(rec.end["downtime_d"][0]) if "downtime_d" in rec.end else 0.0},
+               "breakdowns": float(over_window(rec, "breakdowns")[0]),
+               "downtime_d": float(over_window(rec, "downtime_d")[0])},
     )
+
+
+def window_shipments(rec: Records) -> dict[str, np.ndarray]:
+    """The shipment columns of the trucks that left during the reported window."""
+    if not rec.first_row:
+        return rec.shipments
+    keep = rec.in_window()
+    return {name: column[keep] for name, column in rec.shipments.items()}
 
 
 def _product_materials(world: World) -> list[int]:
@@ -156,7 +164,7 @@ def _product_materials(world: World) -> list[int]:
 
 def flows(world: World, rec: Records) -> dict[tuple[str, str, str, str], np.ndarray]:
     """Totals per (origin, destination, material, fleet): FLOW_COLUMNS."""
-    sh = rec.shipments
+    sh = window_shipments(rec)
     n = len(sh["mass_t"])
     if n == 0:
         return {}

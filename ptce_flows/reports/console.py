@@ -45,7 +45,8 @@ def headline_table(summary: dict) -> str:
             ci = f"[{fmt(low, unit)} .. {fmt(high, unit)}]"
         rows.append((label, value, "" if unit == "%" else unit, ci))
     title = summary["scenario"] + (f" [{summary['variant']}]" if summary.get("variant") else "")
-    head = (f"{title}: {summary['horizon_days']} days, seed {summary['seed']}, "
+    warm = f" after {summary['warmup_days']} days of warm-up" if summary.get("warmup_days") else ""
+    head = (f"{title}: {summary['horizon_days']} days{warm}, seed {summary['seed']}, "
             f"{summary['replications']} replication(s)")
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)

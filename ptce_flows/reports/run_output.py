@@ -43,6 +43,7 @@ def manifest(result: RunResult, command: list[str]) -> dict:
         "replications": result.replications,
         "replication_seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in seeds],
         "horizon_days": result.world.horizon_days,
+        "warmup_days": result.world.warmup_days,
         "jobs": result.jobs,
         "command_line": command,
         "wall_time_s": round(result.wall_time_s, 4),

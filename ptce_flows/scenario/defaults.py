@@ -20,6 +20,9 @@ class Default:
 
 DEFAULTS: dict[str, Default] = {
     "horizon_days": Default(365, "day", "one calendar year"),
+    "warmup_days": Default(
+        0, "day", "no warm-up: the run starts empty (stocks, batches and storage at zero)"
+    ),
     "seed": Default(0, "-", "any fixed seed; change it or use --seed"),
     "start_day_of_year": Default(1, "day of year", "runs start on 1 January"),
     "network.circuity": Default(

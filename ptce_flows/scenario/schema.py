@@ -308,6 +308,7 @@ class ScenarioSpec(Spec):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: str = ""
     horizon_days: Annotated[int, Field(ge=1, le=36500)] = default("horizon_days")
+    warmup_days: Annotated[int, Field(ge=0, le=3650)] = default("warmup_days")
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = default("seed")
     start_day_of_year: DayOfYear = default("start_day_of_year")
     materials: Annotated[dict[Id, MaterialSpec], Field(min_length=1)]

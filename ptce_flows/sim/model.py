@@ -89,7 +89,7 @@ class Model:
         self.supply = Supply(world, np.random.default_rng(streams["supply"]))
         self.demand = Demand(world)
         n_mat = len(world.materials)
-        self.sites = [TreatmentSite(self.env, t, n_mat, world.horizon_days, world.outages.get(k))
+        self.sites = [TreatmentSite(self.env, t, n_mat, world.total_days, world.outages.get(k))
                       for k, t in enumerate(world.treatments)]
         self.rng_faults = np.random.default_rng(streams["faults"])
         self.breakdowns = 0          # breakdowns that happened
@@ -128,7 +128,7 @@ class Model:
     def run(self) -> Records:
         self.start()
         with _cyclic_gc_paused():
-            self.env.run(until=self.world.horizon_days)
+            self.env.run(until=self.world.total_days)
             records = self.finalise()
             self._teardown()
         return records
@@ -144,11 +144,21 @@ class Model:
         self.env._queue.clear()
 
     def finalise(self) -> Records:
-        self.recorder.day_levels(self.world.horizon_days - 1, self._levels(self.world.horizon_days - 1))
-        s = self.sites
-        for site in s:
+        w = self.world
+        self.recorder.day_levels(w.horizon_days - 1, self._levels(w.total_days - 1))
+        for site in self.sites:
             site.finish()
-        end = {
+        end = self._state()
+        # events processed: ids SimPy handed out minus the events still queued (scheduled
+        # beyond the horizon, e.g. batches maturing later); SimPy keeps no processed count
+        env = self.env
+        events = next(env._eid) - len(env._queue) if hasattr(env, "_eid") else 0
+        return self.recorder.finish(end, events)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        """Every cumulative counter and stock, copied (at the window's opening and at the end)."""
+        s = self.sites
+        return {
             "sup_generated": self.supply.generated.copy(),
             "sup_collected": self.supply.collected.copy(),
             "sup_stock": self.supply.stock.copy(),
@@ -167,11 +177,6 @@ class Model:
             "breakdowns": np.array([self.breakdowns]),
             "downtime_d": np.array([self.downtime_d]),
         }
-        # events processed: ids SimPy handed out minus the events still queued (scheduled
-        # beyond the horizon, e.g. batches maturing later); SimPy keeps no processed count
-        env = self.env
-        events = next(env._eid) - len(env._queue) if hasattr(env, "_eid") else 0
-        return self.recorder.finish(end, events)
 
     # --- the daily tick -----------------------------------------------------------------
 
@@ -180,10 +185,14 @@ class Model:
         supply, recorder = self.supply, self.recorder
         pending = supply.pending
         sup_mat, sup_fleet, sup_est_h = self._sup_mat, self._sup_fleet, self._sup_est_h
-        for day in range(w.horizon_days):
-            if day:
-                recorder.day_levels(day - 1, self._levels(day - 1))
-            doy = int(day_of_year(day, w.start_day_of_year))
+        warmup = w.warmup_days
+        for day in range(w.total_days):
+            if day > warmup:
+                recorder.day_levels(day - 1 - warmup, self._levels(day - 1))
+            elif day == warmup and warmup:
+                recorder.window_opens(self._state(), self._levels(day - 1))
+            # simulation day ``warmup`` is the first reported day, on ``start_day_of_year``
+            doy = int(day_of_year(day - warmup, w.start_day_of_year))
             inwin = self.demand.accrue(doy)
             supply.generate(doy)
             for e, mass in supply.due_loads(day):  # submit a collection job per load

@@ -45,8 +45,26 @@ class Records:
     levels: np.ndarray                 # (days, series) end-of-day values
     series: SeriesMeta
     end: dict[str, np.ndarray]         # end-of-horizon state and cumulative counters
-    horizon_days: int
+    horizon_days: int                  # reported days (after any warm-up)
     events: int = 0                    # SimPy events processed (for benchmarks)
+    start: dict[str, np.ndarray] | None = None   # the same state when the reported window opened
+    first_row: int = 0                 # shipments before this row left during the warm-up
+    arrived_before: np.ndarray | None = None     # bool per shipment: unloaded during the warm-up
+
+    def in_window(self) -> np.ndarray:
+        """Bool per shipment: it left during the reported window."""
+        return np.arange(len(self.arrived)) >= self.first_row
+
+    def arrived_in_window(self) -> np.ndarray:
+        """Bool per shipment: it was unloaded during the reported window."""
+        before = self.arrived_before if self.arrived_before is not None else np.zeros_like(self.arrived)
+        return self.arrived & ~before
+
+    def state_at_start(self, key: str) -> np.ndarray | float:
+        """A counter or stock of ``end`` as it was when the window opened (0 without warm-up)."""
+        if self.start is None:
+            return 0.0
+        return self.start[key]
 
 
 #: shipment rows kept as Python tuples before they are packed into a numpy block
@@ -74,6 +92,10 @@ class Recorder:
         self._count = 0
         self._arrivals: list[int] = []
         self.levels = np.zeros((horizon_days, len(series)))
+        self._start: dict[str, np.ndarray] | None = None
+        self._first_row = 0
+        self._arrivals_before = 0
+        self._start_levels = np.zeros(len(series))
 
     def shipment(self, fleet: int, origin: int, destination: int, material: int, purpose: int,
                  mass_t: float, depart_d: float, arrive_d: float, loaded_km: float,
@@ -93,6 +115,15 @@ class Recorder:
         """Note that shipment ``shipment_id`` was unloaded at its destination."""
         self._arrivals.append(shipment_id)
 
+    def window_opens(self, state: dict[str, np.ndarray], levels: np.ndarray | None) -> None:
+        """Note the state when the reported window opens (after the warm-up days): KPIs are
+        computed over what happens from here on. ``levels`` are the cumulative series then."""
+        self._start = state
+        self._first_row = self._count
+        self._arrivals_before = len(self._arrivals)
+        if levels is not None:
+            self._start_levels = levels
+
     def day_levels(self, day: int, values: np.ndarray) -> None:
         """Note the end-of-day values of every series for ``day``."""
         self.levels[day] = values
@@ -110,9 +141,13 @@ class Recorder:
         arrived = np.zeros(n, dtype=bool)
         if self._arrivals:
             arrived[np.array(self._arrivals, dtype=np.int64)] = True
+        arrived_before = np.zeros(n, dtype=bool)
+        if self._arrivals_before:
+            arrived_before[np.array(self._arrivals[: self._arrivals_before], dtype=np.int64)] = True
         levels = self.levels  # the recorder is done: its matrix becomes the record's
         flows = np.array(self.series.flow, dtype=bool)
         if flows.any():
             cumulative = levels[:, flows]
-            levels[:, flows] = np.diff(cumulative, axis=0, prepend=0.0)
-        return Records(shipments, arrived, levels, self.series, end, self.horizon_days, events)
+            levels[:, flows] = np.diff(cumulative, axis=0, prepend=self._start_levels[flows][None, :])
+        return Records(shipments, arrived, levels, self.series, end, self.horizon_days, events,
+                       self._start, self._first_row, arrived_before)

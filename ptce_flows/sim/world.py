@@ -74,7 +74,7 @@ class World:
     """Everything a replication needs, as arrays indexed by small integers."""
 
     name: str
-    horizon_days: int
+    horizon_days: int            # reported days
     start_day_of_year: int
     materials: list[str]
     sites: list[str]
@@ -116,6 +116,12 @@ class World:
     outages: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     fleet_down: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
     breakdowns: dict[int, tuple[float, float]] = field(default_factory=dict)
+    warmup_days: int = 0         # simulated before the reported window (not reported)
+
+    @property
+    def total_days(self) -> int:
+        """Days simulated: the warm-up, then the reported horizon."""
+        return self.warmup_days + self.horizon_days
     network: RoadNetwork | None = None
 
     @property
@@ -323,17 +329,20 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
     breakdowns: dict[int, tuple[float, float]] = {}
     for d in spec.disruptions:
         if d.kind == "outage":
-            outages.setdefault(treat_ix[d.site], []).append((d.start_day, d.start_day + d.days))
+            start = d.start_day + spec.warmup_days  # start_day counts reported days
+            outages.setdefault(treat_ix[d.site], []).append((start, start + d.days))
         elif d.kind == "fleet_unavailable":
             f = fleet_ix[d.fleet]
             n = int(np.ceil(d.share * spec.fleets[d.fleet].vehicles - 1e-9))
-            fleet_down.setdefault(f, []).append((d.start_day, d.start_day + d.days, n))
+            start = d.start_day + spec.warmup_days
+            fleet_down.setdefault(f, []).append((start, start + d.days, n))
         else:
             breakdowns[fleet_ix[d.fleet]] = (d.per_vehicle_per_year / DAYS_PER_YEAR, d.repair_days)
 
     horizon = horizon_days if horizon_days is not None else spec.horizon_days
     return World(
         name=spec.name, horizon_days=horizon, start_day_of_year=spec.start_day_of_year,
+        warmup_days=spec.warmup_days,
         materials=materials, sites=sites, site_kind=[spec.sites[s].kind for s in sites],
         site_label=[label_text(spec.sites[s].label, default=s) for s in sites],
         site_lat=np.array([spec.sites[s].location[0] for s in sites]),
