@@ -171,8 +171,8 @@ def cmd_run(args) -> int:
     overrides = dict(parse_override(p) for p in args.param)
     if args.days is not None:
         overrides["horizon_days"] = args.days
-    load_with_variants(args.file)  # the whole file must be valid, every variant included
-    loaded = load_scenario(args.file, variant=args.variant, overrides=overrides or None)
+    # the whole file must be valid, every variant included
+    loaded = load_scenario(args.file, variant=args.variant, overrides=overrides or None, check_variants=True)
     if not args.quiet:
         for warning in loaded.warnings:
             print(f"warning: {warning.format()}", file=sys.stderr)

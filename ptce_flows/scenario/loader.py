@@ -78,8 +78,12 @@ def load_scenario(
     file: str | Path,
     variant: str | None = None,
     overrides: dict[str, Any] | None = None,
+    check_variants: bool = False,
 ) -> LoadedScenario:
     """Read, validate and check ``file``; apply ``variant`` and ``overrides`` first.
+
+    With ``check_variants``, the file as written (the base and every variant) must be valid
+    too, as ``ptce-flows run`` requires; the file is read and parsed once.
 
     Raises:
         ScenarioError: listing every problem found.
@@ -87,6 +91,10 @@ def load_scenario(
     file = str(file)
     text = read_text(file)
     doc = parse_yaml(text, file)
+    if check_variants:
+        everything = _load_all(doc, file)
+        if variant is None and not overrides:
+            return everything[0]
     return load_document(doc, file, variant, overrides)
 
 
@@ -143,8 +151,10 @@ def load_with_variants(file: str | Path) -> list[LoadedScenario]:
     Problems of the base and of every variant are reported together.
     """
     file = str(file)
-    text = read_text(file)
-    doc = parse_yaml(text, file)
+    return _load_all(parse_yaml(read_text(file), file), file)
+
+
+def _load_all(doc: YamlDocument, file: str) -> list[LoadedScenario]:
     out: list[LoadedScenario] = []
     problems: list[Problem] = []
     try:

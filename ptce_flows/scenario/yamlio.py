@@ -84,8 +84,9 @@ def read_text(file: str) -> str:
         ) from None
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader; kept as a subclass so that nothing here touches the global one."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The safe loader (libyaml's when PyYAML was built with it: same nodes and line marks,
+    several times faster on large files); a subclass so that nothing here touches the global one."""
 
 
 def parse_yaml(text: str, file: str) -> YamlDocument:
