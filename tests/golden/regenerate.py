@@ -4,9 +4,9 @@
     .venv/bin/python tests/golden/regenerate.py organic_vallee   # only these stems
 
 Each file holds, for the base layout and every variant of one scenario, the seeded summary of
-one replication over the scenario's own horizon, with the scenario's own seed: the KPIs,
-products, transport by fleet, jobs and end stocks, exactly as ``ptce-flows run`` publishes
-them in summary.json. ``tests/test_scenarios.py`` recomputes them and compares with a
+one replication over the scenario's own horizon (after its own warm-up), with the scenario's
+own seed: the KPIs, products, transport by fleet, jobs and the stocks at both ends of the
+reported period, exactly as ``ptce-flows run`` publishes them in summary.json. ``tests/test_scenarios.py`` recomputes them and compares with a
 relative tolerance of 1e-9, so any change of behaviour shows up. Regenerate only when a change
 of figures is intended, and say why in the commit message.
 """
@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 GOLDEN = Path(__file__).resolve().parent
 COMMAND = ".venv/bin/python tests/golden/regenerate.py"
-#: the parts of summary.json that are compared
-PARTS = ("kpis", "products_t", "by_fleet", "jobs", "end_stock_t")
+#: the parts of summary.json that are compared (``start_stock_t`` only with a warm-up)
+PARTS = ("kpis", "products_t", "by_fleet", "jobs", "end_stock_t", "start_stock_t")
 
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
@@ -55,8 +55,8 @@ def run_layout(scenario: Path, variant: str | None) -> tuple[dict, list[dict]]:
     result = run_scenario(loaded)
     summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, variant)
     out = {"scenario": summary["scenario"], "variant": variant, "horizon_days": summary["horizon_days"],
-           "seed": summary["seed"]}
-    out.update({part: summary[part] for part in PARTS})
+           "warmup_days": summary["warmup_days"], "seed": summary["seed"]}
+    out.update({part: summary[part] for part in PARTS if part in summary})
     return out, flow_rows(result.runs)
 
 
