@@ -100,6 +100,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "sankey.losses": {"en": "Process losses (water, CO₂)", "fr": "Pertes de procédé (eau, CO₂)"},
     "sankey.in_process": {"en": "In process at end", "fr": "En traitement en fin de période"},
     "sankey.stored": {"en": "In store at end", "fr": "En stock en fin de période"},
+    "sankey.at_start": {"en": "In process or in store at start", "fr": "En traitement ou en stock en début de période"},
     "sankey.not_collected": {"en": "Not yet collected or in transit", "fr": "Non encore collecté ou en transit"},
     "sankey.other_sources": {"en": "{n} other sources", "fr": "{n} autres sources"},
     "sankey.other_sites": {"en": "{n} other sites", "fr": "{n} autres sites"},

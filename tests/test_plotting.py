@@ -99,17 +99,19 @@ def test_sankey_balances_minimal_loop():
 @pytest.mark.parametrize("scenario,reps", SCENARIOS, ids=IDS)
 def test_sankey_every_treatment_site_balances(scenario, reps):
     res = result_set(scenario, reps)
-    if res.summary.get("warmup_days"):
-        # known bug, reported (issue 3 follow-up): sankey_graph assumes the run started empty;
-        # with a warm-up it ignores the stocks at the start (sources, in process, in store)
-        pytest.xfail("Sankey ignores the start stocks of a warm-up (ptce_flows/plotting/derive.py)")
     g = sankey_graph(res, "en", max_per_column=99, min_share=0.0)
     for t in res.sites_of("treatment"):
         inflow = sum(lk.value for lk in g.links if lk.target == t)
         outflow = sum(lk.value for lk in g.links if lk.source == t)
         assert outflow == pytest.approx(inflow, rel=1e-6, abs=1e-6), t
-    sources = sum(lk.value for lk in g.links if g.nodes[lk.source].column == 0)
-    assert sources == pytest.approx(res.summary["kpis"]["generated_t"], rel=1e-6)
+    sources = sum(lk.value for lk in g.links if g.nodes[lk.source].kind == "source")
+    waiting_at_start = sum(v for site in (res.summary.get("start_stock_by_site_t") or {}).get("source_stock", {}).values()
+                           for v in site.values())
+    assert sources == pytest.approx(res.summary["kpis"]["generated_t"] + waiting_at_start, rel=1e-6)
+    for m in {lk.target for lk in g.links if lk.target.startswith("_mat_")}:
+        inflow = sum(lk.value for lk in g.links if lk.target == m)
+        outflow = sum(lk.value for lk in g.links if lk.source == m)
+        assert outflow == pytest.approx(inflow, rel=1e-6, abs=1e-3), m
 
 
 def test_kpi_rows_have_intervals_only_with_replications():

@@ -55,6 +55,7 @@ def summary_dict(name: str, world: World, seed: int, runs: list[ReplicationSumma
     if world.warmup_days:
         out["start_stock_t"] = _rounded(mean_dicts([{k: run.extra["start_" + k] for k in END_STOCK}
                                                     for run in runs]))
+        out["start_stock_by_site_t"] = _rounded(mean_dicts([run.start_stocks for run in runs]))
     if any(run.extra.get("breakdowns") for run in runs):
         out["breakdowns"] = _rounded(mean_dicts(
             [{"count": run.extra["breakdowns"], "vehicle_days_lost": run.extra["downtime_d"]} for run in runs]))

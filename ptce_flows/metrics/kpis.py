@@ -55,6 +55,9 @@ class ReplicationSummary:
     series: SeriesMeta = field(default_factory=SeriesMeta)
     events: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+    #: with a warm-up, the stocks when the reported period opened, by site:
+    #: {"source_stock": {site: {material: t}}, "in_process": {site: {"all": t}}, "stored": {...}}
+    start_stocks: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
 
 def summarise(world: World, rec: Records) -> ReplicationSummary:
@@ -144,7 +147,24 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         extra={**{k: v for k, v in t.items() if k not in kpis},
                "breakdowns": float(over_window(rec, "breakdowns")[0]),
                "downtime_d": float(over_window(rec, "downtime_d")[0])},
+        start_stocks=start_stocks(world, rec),
     )
+
+
+def start_stocks(world: World, rec: Records) -> dict[str, dict[str, dict[str, float]]]:
+    """Stocks by site and material when the reported period opened (empty without warm-up)."""
+    if rec.start is None:
+        return {}
+    mats = world.materials
+    out: dict[str, dict[str, dict[str, float]]] = {"source_stock": {}, "in_process": {}, "stored": {}}
+    for k, (site, m) in enumerate(zip(world.sup_site.tolist(), world.sup_mat.tolist(), strict=True)):
+        row = out["source_stock"].setdefault(world.sites[site], {})
+        row[mats[m]] = row.get(mats[m], 0.0) + float(rec.start["sup_stock"][k])
+    for t, info in enumerate(world.treatments):
+        site = world.sites[info.site]
+        out["in_process"][site] = {"all": float(rec.start["treat_in_process"][t].sum())}
+        out["stored"][site] = {mats[m]: float(rec.start["treat_store"][t, m]) for m in info.out_mats.tolist()}
+    return out
 
 
 def window_shipments(rec: Records) -> dict[str, np.ndarray]:

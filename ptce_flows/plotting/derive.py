@@ -132,7 +132,9 @@ def sankey_graph(results: ResultSet, lang: str = "en", max_per_column: int = 9,
 
     Each treatment site balances: what arrived = outputs (matured input x coefficient) +
     losses (matured input x (1 - sum of coefficients)) + what is in process or on the road at
-    the end. Columns with more than ``max_per_column`` sites keep the largest and merge the
+    the end. After a warm-up, what was in process or in store when the reported period opened
+    enters from a "stocks at start" node in column 0, and a source's links (shipped + waiting
+    at the end) include what was already waiting at it at the start. Columns with more than ``max_per_column`` sites keep the largest and merge the
     rest; links below ``min_share`` of the total are dropped (invisible at any print size).
     """
     g = SankeyGraph()
@@ -155,20 +157,25 @@ def sankey_graph(results: ResultSet, lang: str = "en", max_per_column: int = 9,
     for s in sources:
         for m in results.series.materials(s, "source_stock"):
             g.add(s, not_collected, results.series.last(s, "source_stock", m), m)
-    # treatment balances
-    losses, in_process = "_losses", "_in_process"
+    # treatment balances; with a warm-up, what was in process or in store when the reported
+    # period opened enters from a "stocks at start" node, so that every site still balances
+    start = results.summary.get("start_stock_by_site_t") or {}
+    losses, in_process, at_start = "_losses", "_in_process", "_at_start"
     for t in treatments:
         proc = results.process_of(t)
         coefs = {m: float(c) for m, c in (proc.get("outputs") or {}).items()}
         inflow = sum(r["mass_t"] for r in flows if r["destination"] == t)
         intake = results.series.total(t, "intake")
         pending = results.series.last(t, "in_process")
-        matured = max(0.0, intake - pending)
+        pending_start = float(((start.get("in_process") or {}).get(t) or {}).get("all", 0.0))
+        transit = inflow - intake  # on the road at the end, less on the road at the start
+        g.add(at_start, t, pending_start + max(0.0, -transit), "")
+        matured = max(0.0, intake + pending_start - pending)
         for m, c in coefs.items():
             g.add(t, f"_mat_{m}", matured * c, m)
         g.add(t, losses, matured * max(0.0, 1.0 - sum(coefs.values())), "")
-        g.add(t, in_process, pending + max(0.0, inflow - intake), "")
-    # products -> destinations, and products in store
+        g.add(t, in_process, pending + max(0.0, transit), "")
+    # products -> destinations, and products in store (at the end; at the start with a warm-up)
     stored = "_stored"
     for r in flows:
         if r["origin"] in treatments:
@@ -176,12 +183,15 @@ def sankey_graph(results: ResultSet, lang: str = "en", max_per_column: int = 9,
     for t in treatments:
         for m in results.series.materials(t, "stored"):
             g.add(f"_mat_{m}", stored, results.series.last(t, "stored", m), m)
+        for m, value in ((start.get("stored") or {}).get(t) or {}).items():
+            g.add(at_start, f"_mat_{m}", float(value), m)
     for i, m in enumerate(results.materials):
         g.nodes[f"_mat_{m}"] = SankeyNode(f"_mat_{m}", results.material_label(m), 2, "material", i)
     g.nodes[not_collected] = SankeyNode(not_collected, tr("sankey.not_collected", lang), 1, "stock", 1e7)
     g.nodes[losses] = SankeyNode(losses, tr("sankey.losses", lang), 2, "loss", 1e7)
     g.nodes[in_process] = SankeyNode(in_process, tr("sankey.in_process", lang), 2, "stock", 1e7 + 1)
     g.nodes[stored] = SankeyNode(stored, tr("sankey.stored", lang), 3, "stock", 1e7)
+    g.nodes[at_start] = SankeyNode(at_start, tr("sankey.at_start", lang), 0, "stock", 1e7)
     total = sum(link.value for link in g.links if g.nodes.get(link.source) and g.nodes[link.source].column == 0)
     g.links = [link for link in g.links if link.value >= min_share * max(total, 1e-9)]
     used = {link.source for link in g.links} | {link.target for link in g.links}
