@@ -164,7 +164,7 @@ def cmd_run(args) -> int:
     from ptce_flows.metrics.aggregate import summary_dict
     from ptce_flows.reports.console import disruption_table, headline_table
     from ptce_flows.reports.run_output import default_out_dir, write_run
-    from ptce_flows.scenario import load_scenario, load_with_variants, parse_override
+    from ptce_flows.scenario import load_scenario, parse_override
 
     if args.lang and not args.report:
         raise UsageError("--lang sets the language of the report: add --report")
