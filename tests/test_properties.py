@@ -116,6 +116,17 @@ def test_invariants(data):
     limited = ~world.dem_unlimited
     assert (model.demand.delivered[limited] <= model.demand.accrued[limited] + TOL).all()
     assert (model.demand.open >= -TOL).all()
+    # nothing is delivered to a farm outside its windows (day of year of each reported day)
+    from ptce_flows.units import day_of_year
+
+    doy = np.asarray(day_of_year(np.arange(world.horizon_days), world.start_day_of_year))
+    for j, (site, mat, quantity) in enumerate(zip(series.site, series.material, series.quantity, strict=True)):
+        if quantity != "delivered":
+            continue
+        entry = [e for e in range(len(world.dem_site))
+                 if world.dem_site[e] == site and world.dem_mat[e] == mat][0]
+        days = np.flatnonzero(levels[:, j] > TOL)
+        assert world.dem_window[entry, doy[days] - 1].all(), "delivered outside a window"
 
 
 @settings(max_examples=15, deadline=None)

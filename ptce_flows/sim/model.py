@@ -347,8 +347,6 @@ class Model:
             dest_site = w.treatments[dest].site if kind == COLLECTION else w.disposals[dest].site
         else:
             site = self.sites[a]
-            site.store[m] -= mass
-            site.committed[m] -= mass
             origin = w.treatments[a].site
             lead = self._depot_leg(fleet, origin)
             kind = purpose
@@ -356,7 +354,17 @@ class Model:
                 dest = b
                 dest_site = int(w.dem_site[b])
                 dkm = next(km for t, km in w.dem_candidates[b] if t == a)
-            else:
+                arrive_day = int(now + lead + load_d + dkm / speed_kmd)
+                doy = day_of_year(arrive_day - w.warmup_days, w.start_day_of_year)
+                if not w.dem_window[b, doy - 1]:
+                    # the truck could not go before the farm's window closed: the product
+                    # stays in store and the order is lost (spreading is banned outside it)
+                    site.committed[m] -= mass
+                    self.demand.unmet[b] += mass
+                    return None
+            site.store[m] -= mass
+            site.committed[m] -= mass
+            if purpose != DELIVERY:
                 dest = b
                 dest_site = w.disposals[b].site
                 dkm = w.residues[(a, m)][1]
