@@ -64,6 +64,10 @@ def kpi_rows(results: ResultSet, lang: str = "en") -> list[KpiRow]:
             else:
                 interval = f"{fmt_number(low, lang, decimals)} – {fmt_qty(high, unit, lang, decimals)}"
         rows.append(KpiRow(key, tr(f"kpi.{key}", lang), value, interval, key == "insertion_fte"))
+        if key == "stock_end_t" and results.summary.get("start_stock_t"):
+            start = sum(results.summary["start_stock_t"].values())
+            rows.insert(len(rows) - 1, KpiRow("stock_start_t", tr("kpi.stock_start_t", lang),
+                                              fmt_qty(start, unit, lang, decimals), "", False))
     return rows
 
 

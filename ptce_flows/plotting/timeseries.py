@@ -105,7 +105,8 @@ def plot_site_intake(results: ResultSet, site: str, ax=None, lang: str = "en", l
 
 
 def plot_site_stocks(results: ResultSet, site: str, ax=None, lang: str = "en", legend: bool = True):
-    """Material in process and products in store at ``site`` against its storage capacity,
+    """Products in store at ``site``, and in store or still to come from the batches in process
+    (what ``storage_t`` limits), against its storage capacity,
     with the spreading windows of the farms it serves shaded; bands are 95 % intervals
     across replications."""
     ax = new_axes(ax, height=2.4)
@@ -114,19 +115,26 @@ def plot_site_stocks(results: ResultSet, site: str, ax=None, lang: str = "en", l
     colors = material_colors(results)
     _shade_windows(ax, results, site, lang)
     tops = [0.0]
+    # what storage_t limits: products in store plus those still to come from the batches in
+    # process (their input mass x the process yield), not the raw mass of the windrows
     in_process = results.series.get(site, "in_process")
-    if in_process is not None:
-        _band(ax, days, in_process, "#777777", reps)
-        ax.step(days, in_process[0], where="post", color="#555555", lw=1.0, ls=(0, (3, 1.5)),
-                label=tr("legend.in_process", lang))
-        tops.append(float(np.max(in_process[2])))
+    stored_all = results.series.get(site, "stored")
+    yield_total = sum(float(c) for c in (results.process_of(site).get("outputs") or {}).values())
+    if in_process is not None and yield_total > 0:
+        booked = tuple(in_process[i] * yield_total + (stored_all[i] if stored_all is not None else 0.0)
+                       for i in range(3))
+        _band(ax, days, booked, "#777777", reps)
+        ax.step(days, booked[0], where="post", color="#555555", lw=1.0, ls=(0, (3, 1.5)),
+                label=tr("legend.booked_storage", lang))
+        tops.append(float(np.max(booked[2])))
     for m in results.series.materials(site, "stored"):
         s = results.series.get(site, "stored", m)
         if s is None or float(np.max(s[2])) <= 0:
             continue
         _band(ax, days, s, colors.get(m, "#888888"), reps)
         ax.step(days, s[0], where="post", color=colors.get(m, "#888888"), lw=1.2,
-                label=f"{tr('legend.stored', lang)}: {results.material_label(m)}")
+                label=f"{tr('legend.stored', lang)}{' : ' if lang == 'fr' else ': '}"
+                      f"{results.material_label(m).lower() if lang == 'fr' else results.material_label(m)}")
         tops.append(float(np.max(s[2])))
     storage = (results.sites.get(site) or {}).get("storage_t")
     if storage:

@@ -51,6 +51,9 @@ def report_content(results: ResultSet, lang: str) -> ReportContent:
     if overrides:
         meta.append((tr("report.overrides", lang), ", ".join(f"{k} = {v}" for k, v in overrides.items())))
     meta.append((tr("report.horizon", lang), tr("report.days", lang, n=fmt_number(results.horizon_days, lang, 0))))
+    if summary.get("warmup_days"):
+        meta.append((tr("report.warmup", lang),
+                     tr("report.warmup_days", lang, n=fmt_number(summary["warmup_days"], lang, 0))))
     meta.append((tr("report.seed", lang), str(summary.get("seed", manifest.get("seed", "")))))
     meta.append((tr("report.replications", lang), str(results.replications)))
     reps = results.replications
