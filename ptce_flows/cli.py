@@ -16,26 +16,24 @@ from ptce_flows import __version__
 from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError
 
 
-def _positive(name: str):
+def _whole(name: str, minimum: int):
+    """An argparse type: a whole number of at least ``minimum``, or a clear message."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a whole number, found '{text}'") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, found {value}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be at least {minimum}, found {value}")
         return value
     return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a whole number, found '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be 0 or more, found {value}")
-    return value
+def _positive(name: str):
+    return _whole(name, 1)
+
+
+_seed = _whole("--seed", 0)
 
 
 class _Parser(argparse.ArgumentParser):
