@@ -226,6 +226,31 @@ _LABELS: dict[str, dict[str, str]] = {
     "caption.kpis": {
         "en": "Headline figures of the simulated period.",
         "fr": "Principaux résultats de la période simulée."},
+    # comparisons and sweeps (ptce_flows/plotting/comparison.py)
+    "kpi.to_disposal_t": {"en": "Sent to disposal (waste and residues)",
+                          "fr": "Envoyé en élimination (déchets et résidus)"},
+    "benefit.avoided_disposal_t": {"en": "Avoided disposal", "fr": "Élimination évitée"},
+    "benefit.extra_diverted_t": {"en": "Extra tonnes diverted", "fr": "Tonnage détourné en plus"},
+    "benefit.avoided_tonne_km": {"en": "Avoided tonne-km", "fr": "Tonnes-km évitées"},
+    "benefit.avoided_co2_t": {"en": "Avoided transport CO₂", "fr": "CO₂ du transport évité"},
+    "benefit.net_jobs_fte": {"en": "Net jobs created", "fr": "Emplois nets créés"},
+    "benefit.net_insertion_fte": {"en": "Net insertion jobs created",
+                                  "fr": "Emplois d'insertion nets créés"},
+    "title.comparison": {"en": "Layouts compared: mean and 95 % interval over {n} replication(s)",
+                         "fr": "Implantations comparées : moyenne et intervalle à 95 % sur {n} réplication(s)"},
+    "title.benefits": {"en": "Gains against the baseline “{b}”: paired differences, 95 % interval "
+                             "(positive is better)",
+                       "fr": "Gains par rapport à la référence « {b} » : différences appariées, "
+                             "intervalle à 95 % (positif = mieux)"},
+    "title.sweep": {"en": "Parameter sweep: mean and 95 % interval over {n} replication(s)",
+                    "fr": "Balayage de paramètres : moyenne et intervalle à 95 % sur {n} réplication(s)"},
+    "title.heatmap": {"en": "Parameter sweep: mean over {n} replication(s)",
+                      "fr": "Balayage de paramètres : moyenne sur {n} réplication(s)"},
+    "legend.baseline": {"en": "baseline", "fr": "référence"},
+    "legend.better": {"en": "better than the baseline", "fr": "mieux que la référence"},
+    "legend.worse": {"en": "worse than the baseline", "fr": "moins bien que la référence"},
+    "better.higher": {"en": "higher is better", "fr": "plus = mieux"},
+    "better.lower": {"en": "lower is better", "fr": "moins = mieux"},
 }
 
 _UNITS: dict[str, dict[str, str]] = {

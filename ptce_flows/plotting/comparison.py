@@ -44,44 +44,14 @@ WORSE_COLOR = OKABE_ITO["vermillion"]
 LAYOUT_COLOR = OKABE_ITO["sky_blue"]
 BASELINE_COLOR = "#BDBDBD"
 
-_LABELS = {
-    "kpi.to_disposal_t": {"en": "Sent to disposal (waste and residues)",
-                          "fr": "Envoyé en élimination (déchets et résidus)"},
-    "benefit.avoided_disposal_t": {"en": "Avoided disposal", "fr": "Élimination évitée"},
-    "benefit.extra_diverted_t": {"en": "Extra tonnes diverted", "fr": "Tonnage détourné en plus"},
-    "benefit.avoided_tonne_km": {"en": "Avoided tonne-km", "fr": "Tonnes-km évitées"},
-    "benefit.avoided_co2_t": {"en": "Avoided transport CO₂", "fr": "CO₂ du transport évité"},
-    "benefit.net_jobs_fte": {"en": "Net jobs created", "fr": "Emplois nets créés"},
-    "benefit.net_insertion_fte": {"en": "Net insertion jobs created",
-                                  "fr": "Emplois d'insertion nets créés"},
-    "title.comparison": {"en": "Layouts compared: mean and 95 % interval over {n} replication(s)",
-                         "fr": "Implantations comparées : moyenne et intervalle à 95 % sur {n} réplication(s)"},
-    "title.benefits": {"en": "Gains against the baseline “{b}”: paired differences, 95 % interval "
-                             "(positive is better)",
-                       "fr": "Gains par rapport à la référence « {b} » : différences appariées, "
-                             "intervalle à 95 % (positif = mieux)"},
-    "title.sweep": {"en": "Parameter sweep: mean and 95 % interval over {n} replication(s)",
-                    "fr": "Balayage de paramètres : moyenne et intervalle à 95 % sur {n} réplication(s)"},
-    "title.heatmap": {"en": "Parameter sweep: mean over {n} replication(s)",
-                      "fr": "Balayage de paramètres : moyenne sur {n} réplication(s)"},
-    "legend.baseline": {"en": "baseline", "fr": "référence"},
-    "legend.better": {"en": "better than the baseline", "fr": "mieux que la référence"},
-    "legend.worse": {"en": "worse than the baseline", "fr": "moins bien que la référence"},
-    "better.higher": {"en": "higher is better", "fr": "plus = mieux"},
-    "better.lower": {"en": "lower is better", "fr": "moins = mieux"},
-}
 
 _UNIT_OF_BENEFIT = {"avoided_disposal_t": "t", "extra_diverted_t": "t", "avoided_tonne_km": "t.km",
                     "avoided_co2_t": "t CO2e", "net_jobs_fte": "FTE", "net_insertion_fte": "FTE"}
 
 
 def label(key: str, lang: str = "en", **fields) -> str:
-    """A comparison label: the local table first, then ``i18n.tr``."""
-    entry = _LABELS.get(key)
-    if entry is None:
-        return tr(key, lang, **fields)
-    text = entry.get(lang) or entry["en"]
-    return text.format(**fields) if fields else text
+    """A comparison label (every text lives in ``ptce_flows.i18n``)."""
+    return tr(key, lang, **fields)
 
 
 def _magnitude(values, unit: str) -> float:
