@@ -94,8 +94,13 @@ def plot_site_intake(results: ResultSet, site: str, ax=None, lang: str = "en", l
     if cap:
         ax.axhline(cap, color="#D55E00", lw=1.2, ls=(0, (5, 2)), label=tr("legend.capacity", lang), zorder=4)
     top = max([cap or 0.0] + [float(np.max(s[2])) for s in (intake, processed) if s is not None])
+    return _finish(ax, results, top, tr("axis.intake", lang), lang, legend)
+
+
+def _finish(ax, results: ResultSet, top: float, ylabel: str, lang: str, legend: bool):
+    """The common end of a site panel: y range with headroom, labelled axes, legend."""
     ax.set_ylim(0, top * 1.12 if top > 0 else 1.0)
-    ax.set_ylabel(tr("axis.intake", lang))
+    ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(number_formatter(lang))
     ax.grid(axis="y")
     time_axis(ax, results, lang)
@@ -141,11 +146,4 @@ def plot_site_stocks(results: ResultSet, site: str, ax=None, lang: str = "en", l
         ax.axhline(float(storage), color="#D55E00", lw=1.2, ls=(0, (1.5, 1.5)),
                    label=tr("legend.storage", lang))
         tops.append(float(storage))
-    ax.set_ylim(0, max(tops) * 1.12 if max(tops) > 0 else 1.0)
-    ax.set_ylabel(tr("axis.stock", lang))
-    ax.yaxis.set_major_formatter(number_formatter(lang))
-    ax.grid(axis="y")
-    time_axis(ax, results, lang)
-    if legend:
-        _legend(ax)
-    return ax
+    return _finish(ax, results, max(tops), tr("axis.stock", lang), lang, legend)
