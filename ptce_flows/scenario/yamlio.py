@@ -1,9 +1,11 @@
 """Read a YAML scenario safely and remember where every key stands.
 
-Only ``yaml.SafeLoader`` is used. The file size, the number of nodes visited (which bounds
-alias expansion, the "billion laughs") and the nesting depth are capped before any Python
-object is built, so a hostile file is refused quickly and in little memory. Duplicate keys are
-an error (PyYAML silently keeps the last one). The result is the plain data plus a map from key
+Only a ``yaml.SafeLoader`` subclass is used, with YAML 1.2 core scalars (see
+:mod:`ptce_flows.scenario.yamlcore`). The file size, the size of the document once aliases are
+expanded (the "billion laughs", computed once per node so in memory linear in the file) and the
+nesting depth are capped before any Python object is built, so a hostile file is refused
+quickly and in little memory. Duplicate keys are an error (PyYAML silently keeps the last
+one), and so is a key given both explicitly and through a ``<<:`` merge. The result is the plain data plus a map from key
 path (a tuple of str/int) to its 1-based line, used to point every message at a line.
 """
 
@@ -15,16 +17,26 @@ from dataclasses import dataclass, field
 import yaml
 
 from ptce_flows.errors import Problem, ScenarioError
+from ptce_flows.scenario.yamlcore import (
+    INT_TAG,
+    MAX_INT_DIGITS,
+    MERGE_TAG,
+    CoreLoader,
+    int_digits,
+    scalar_value,
+)
 
 #: Largest scenario file accepted, in bytes. Real scenarios are a few hundred kB at most.
 MAX_FILE_BYTES = 10 * 1024 * 1024
-#: Most YAML nodes visited while walking the document (aliases are walked every time they are
-#: used, so this bounds the expanded size).
+#: Most YAML nodes in the document with every alias expanded.
 MAX_NODES = 2_000_000
+#: Most nodes that aliases may add to what is written (real files reuse a few small blocks).
+MAX_ALIAS_NODES = 100_000
 #: Deepest nesting accepted.
 MAX_DEPTH = 64
 
-Path = tuple
+#: A key path: mapping keys and list indices from the top of the document.
+KeyPath = tuple
 
 
 @dataclass
@@ -32,15 +44,15 @@ class YamlDocument:
     """Parsed YAML with the line of every key path."""
 
     data: object
-    lines: dict[Path, int] = field(default_factory=dict)
+    lines: dict[KeyPath, int] = field(default_factory=dict)
     text: str = ""
 
-    def line_of(self, path: Path) -> int | None:
+    def line_of(self, path: KeyPath) -> int | None:
         """Line of ``path`` or of its nearest ancestor that has one."""
         return line_of(self.lines, path)
 
 
-def line_of(lines: dict[Path, int], path: Path) -> int | None:
+def line_of(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
     """Line of ``path`` in ``lines``, or of its nearest ancestor that has one."""
     path = tuple(path)
     while path:
@@ -84,15 +96,10 @@ def read_text(file: str) -> str:
         ) from None
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """The safe loader (libyaml's when PyYAML was built with it: same nodes and line marks,
-    several times faster on large files); a subclass so that nothing here touches the global one."""
-
-
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse ``text`` into data and a path-to-line map, or raise ``ScenarioError``."""
     try:
-        loader = _Loader(text)
+        loader = CoreLoader(text)
     except yaml.reader.ReaderError as exc:
         raise _reader_problem(exc, text, file) from None
     try:
@@ -138,74 +145,137 @@ def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Scena
 
 def _key_of(node: yaml.Node) -> object:
     if isinstance(node, yaml.ScalarNode):
-        # resolve like the constructor would, so that "1" and 1 stay distinct
-        if node.tag == "tag:yaml.org,2002:int":
-            try:
-                return int(node.value.replace("_", ""), 0)
-            except ValueError:
-                return node.value
-        return node.value
+        return scalar_value(node)  # as the constructor makes it: "1" and 1 stay distinct
     return f"<{node.id}>"
 
 
-def _walk(root: yaml.Node, file: str) -> tuple[dict[Path, int], list[Problem]]:
-    lines: dict[Path, int] = {(): root.start_mark.line + 1}
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _too_big(file: str, message: str) -> ScenarioError:
+    return ScenarioError(Problem(file, None, "", message, "scenario files must not use alias bombs"))
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Refuse a document whose aliases expand it beyond the budgets, or refer to themselves.
+
+    Each node is visited once and its expanded size (every alias copied out) computed from its
+    children's, so the cost is linear in the file, whatever the expansion.
+    """
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            size[key] = total = 1 + sum(size[id(child)] for child in _children(node))
+            if total > MAX_NODES:
+                raise _too_big(file, f"the document expands to more than {MAX_NODES:,} nodes "
+                                     "(aliases expanding without bound?)")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise ScenarioError(Problem(file, node.start_mark.line + 1, "",
+                                        "an alias refers to the node that contains it",
+                                        "anchors and aliases must not form a loop"))
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in size)
+    added = size[id(root)] - len(size)
+    if added > MAX_ALIAS_NODES:
+        raise _too_big(file, f"the document expands to more than {MAX_ALIAS_NODES:,} nodes beyond "
+                             f"those written ({added:,} added by aliases)")
+
+
+def _merged(value: yaml.Node) -> list[yaml.MappingNode]:
+    """The mappings a ``<<:`` value merges, nested merges included."""
+    out: list[yaml.MappingNode] = []
+    todo = [value]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            out.append(node)
+            todo.extend(v for k, v in node.value if k.tag == MERGE_TAG)
+    return out
+
+
+def _mapping(node: yaml.MappingNode, path: KeyPath, file: str, lines: dict, problems: list,
+             stack: list) -> None:
+    """Record the lines of a mapping's keys; refuse keys given twice, also through ``<<:``."""
+    seen: dict[object, int] = {}
+    scalar: dict[object, bool] = {}
+    merges: list[tuple[int, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if key_node.tag == MERGE_TAG:
+            merges.append((line, value_node))
+            continue
+        key = _key_of(key_node)
+        if key in seen:
+            problems.append(Problem(file, line, _dotted(path + (key,)),
+                                    f"duplicate key (first defined on line {seen[key]})",
+                                    "each key once per mapping"))
+            continue
+        seen[key], scalar[key] = line, isinstance(value_node, yaml.ScalarNode)
+        lines[path + (key,)] = line
+        stack.append((value_node, path + (key,)))
+    for merge_line, value_node in merges:
+        for merged in _merged(value_node):
+            for key_node, child in merged.value:
+                if key_node.tag == MERGE_TAG:
+                    continue
+                key = _key_of(key_node)
+                if key in seen:
+                    if not (scalar[key] and isinstance(child, yaml.ScalarNode)):
+                        problems.append(Problem(
+                            file, merge_line, _dotted(path + (key,)),
+                            f"defined twice: by the '<<:' merge on line {merge_line} and on line "
+                            f"{seen[key]}", "a merge may add keys, or have a single value replaced; "
+                            "a mapping or list is written once"))
+                    continue  # a single value given explicitly replaces the merged one (YAML)
+                seen[key], scalar[key] = merge_line, isinstance(child, yaml.ScalarNode)
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                stack.append((child, path + (key,)))
+
+
+def _walk(root: yaml.Node, file: str) -> tuple[dict[KeyPath, int], list[Problem]]:
+    _check_expansion(root, file)
+    lines: dict[KeyPath, int] = {(): root.start_mark.line + 1}
     problems: list[Problem] = []
-    visited = 0
-    stack: list[tuple[yaml.Node, Path]] = [(root, ())]
+    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
     while stack:
         node, path = stack.pop()
-        visited += 1
-        if visited > MAX_NODES:
-            raise ScenarioError(
-                Problem(
-                    file,
-                    None,
-                    "",
-                    f"the document expands to more than {MAX_NODES:,} nodes "
-                    "(aliases expanding without bound?)",
-                    "scenario files must not use alias bombs",
-                )
-            )
         if len(path) > MAX_DEPTH:
             raise ScenarioError(
                 Problem(file, node.start_mark.line + 1, _dotted(path), "nesting is too deep",
                         f"at most {MAX_DEPTH} levels")
             )
         if isinstance(node, yaml.MappingNode):
-            seen: dict[object, int] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    # "<<: *anchor" merges keys: walk the merged mapping at the same path
-                    stack.append((value_node, path))
-                    continue
-                key = _key_of(key_node)
-                line = key_node.start_mark.line + 1
-                if key in seen:
-                    problems.append(
-                        Problem(
-                            file,
-                            line,
-                            _dotted(path + (key,)),
-                            f"duplicate key (first defined on line {seen[key]})",
-                            "each key once per mapping",
-                        )
-                    )
-                    continue
-                seen[key] = line
-                lines[path + (key,)] = line
-                stack.append((value_node, path + (key,)))
+            _mapping(node, path, file, lines, problems, stack)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 lines[path + (index,)] = item.start_mark.line + 1
                 stack.append((item, path + (index,)))
+        elif node.tag == INT_TAG and int_digits(node.value) > MAX_INT_DIGITS:
+            problems.append(Problem(file, node.start_mark.line + 1, _dotted(path),
+                                    f"a number of {int_digits(node.value):,} digits",
+                                    f"at most {MAX_INT_DIGITS} digits"))
     return lines, problems
 
-
-def _dotted(path: Path) -> str:
+def _dotted(path: KeyPath) -> str:
     return ".".join(str(part) for part in path)
 
 
-def dotted(path: Path) -> str:
+def dotted(path: KeyPath) -> str:
     """Format a key path as ``sites.platform.capacity_t_per_day`` (list items as numbers)."""
     return _dotted(path)

@@ -1,0 +1,112 @@
+"""The YAML loader used for scenarios: safe, and with the YAML 1.2 core schema for scalars.
+
+PyYAML resolves plain scalars with the YAML 1.1 rules, which misread ordinary text and
+numbers: ``1:10`` is the sexagesimal number 70, ``010`` is octal 8, ``no``/``yes``/``on``/
+``off`` are booleans (a material named ``no`` becomes ``False``), ``2024-05-01`` is a date.
+Scenarios use the YAML 1.2 core schema instead (https://yaml.org/spec/1.2.2/#1023-core-schema):
+
+- ``null``, ``Null``, ``NULL``, ``~`` and nothing at all are null;
+- ``true``/``false`` (also ``True``, ``TRUE``, ...) are the only booleans;
+- integers are decimal (``010`` is ten), ``0o17`` octal, ``0x1F`` hexadecimal;
+- floats are ``1.5``, ``1e9``, ``.5``, ``.inf``, ``-.inf``, ``.nan``;
+- everything else is text: ``1:10``, ``no``, ``yes``, ``2024-05-01``.
+
+One extension is kept from YAML 1.1 because scenario files use it for readability: ``_``
+between digits (``1_000``) is ignored in numbers. Integers longer than ``MAX_INT_DIGITS``
+digits are refused (Python refuses to convert more than 4,300 digits, and no scenario number
+needs more than 19).
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+#: Most digits in an integer; a 64-bit seed has 19.
+MAX_INT_DIGITS = 30
+
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+NULL_TAG = "tag:yaml.org,2002:null"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"
+_INT = re.compile(rf"^(?:[-+]?{_DIGITS}|0o[0-7]+(?:_[0-7]+)*|0x[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)$")
+_FLOAT = re.compile(
+    rf"^(?:[-+]?(?:\.[0-9]+|{_DIGITS}(?:\.(?:[0-9]+(?:_[0-9]+)*)?)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_MERGE = re.compile(r"^(?:<<)$")
+
+
+def int_digits(text: str) -> int:
+    """Number of digits in an integer scalar as written (signs, prefixes and ``_`` aside)."""
+    body = text.lstrip("+-")
+    if body[:2] in ("0o", "0x"):
+        body = body[2:]
+    return len(body.replace("_", ""))
+
+
+def parse_int(text: str) -> int:
+    """The value of an integer scalar of the core schema (``010`` -> 10, ``0o10`` -> 8).
+
+    Raises:
+        ValueError: more than ``MAX_INT_DIGITS`` digits, or not an integer.
+    """
+    if int_digits(text) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {int_digits(text):,} digits (at most {MAX_INT_DIGITS})")
+    value = text.replace("_", "")
+    sign = -1 if value.startswith("-") else 1
+    value = value.lstrip("+-")
+    if value.startswith("0o"):
+        return sign * int(value[2:], 8)
+    if value.startswith("0x"):
+        return sign * int(value[2:], 16)
+    return sign * int(value, 10)
+
+
+def scalar_value(node: yaml.ScalarNode) -> object:
+    """The Python value the loader makes of a scalar node (used for mapping keys)."""
+    tag, text = node.tag, node.value
+    try:
+        if tag == INT_TAG:
+            return parse_int(text)
+        if tag == FLOAT_TAG:
+            return float(text.replace("_", "")) if not text.lstrip("+-").startswith(".") else float(
+                text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    except ValueError:
+        return text
+    if tag == BOOL_TAG:
+        return text.lower() == "true"
+    if tag == NULL_TAG:
+        return None
+    return text
+
+
+class CoreLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The safe loader (libyaml's when PyYAML was built with it: same nodes and line marks,
+    several times faster on large files) with the YAML 1.2 core schema for plain scalars; a
+    subclass so that nothing here touches PyYAML's global loaders."""
+
+    yaml_implicit_resolvers: dict = {}
+
+    def construct_core_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            return parse_int(self.construct_scalar(node))
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
+
+
+for _tag, _regexp, _first in (
+    (BOOL_TAG, _BOOL, list("tTfF")),
+    (NULL_TAG, _NULL, ["~", "n", "N", ""]),
+    (INT_TAG, _INT, list("-+0123456789")),
+    (FLOAT_TAG, _FLOAT, list("-+0123456789.")),
+    (MERGE_TAG, _MERGE, ["<"]),
+):
+    CoreLoader.add_implicit_resolver(_tag, _regexp, _first)
+CoreLoader.add_constructor(INT_TAG, CoreLoader.construct_core_int)
