@@ -21,7 +21,14 @@ from ptce_flows.scenario.checks import check_references
 from ptce_flows.scenario.diagnostics import problems_from_validation
 from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
 from ptce_flows.scenario.variants import apply_changes, variant_chain
-from ptce_flows.scenario.yamlio import YamlDocument, dotted, line_of, parse_yaml, read_text
+from ptce_flows.scenario.yamlio import (
+    YamlDocument,
+    dotted,
+    line_of,
+    parse_value,
+    parse_yaml,
+    read_text,
+)
 
 
 class _VariantsOnly(BaseModel):
@@ -62,16 +69,24 @@ class LoadedScenario:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``"sites.platform.capacity_t_per_day=40"`` -> (path, 40); the value is read as YAML."""
+    """``"sites.platform.capacity_t_per_day=40"`` -> (path, 40); the value is read as YAML,
+    with the rules and limits of a scenario file.
+
+    Raises:
+        ScenarioError: no ``=``, or a value breaking a limit (nesting, digits, aliases).
+    """
     if "=" not in text:
         raise ScenarioError(Problem("--param", None, text, "expected PATH=VALUE",
                                     "e.g. sites.platform.capacity_t_per_day=40"))
     path, value = text.split("=", 1)
+    path = path.strip()
+    if not value.strip():
+        return path, None
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        parsed = value
-    return path.strip(), parsed
+        return path, parse_value(value, "--param")
+    except ScenarioError as exc:
+        raise ScenarioError([Problem(p.file, None, ".".join(x for x in (path, p.path) if x), p.message,
+                                     p.allowed) for p in exc.problems]) from None
 
 
 def load_scenario(

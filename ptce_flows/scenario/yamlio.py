@@ -135,6 +135,34 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     return YamlDocument(data=data, lines=lines, text=text)
 
 
+def parse_value(text: str, where: str) -> object:
+    """A value given on the command line, read as YAML with the rules and limits of a file.
+
+    Text that is not valid YAML stays text (``--param name=a: b`` sets the text ``a: b``).
+
+    Raises:
+        ScenarioError: the value breaks a limit (nesting, alias expansion, digits); each
+            problem's file is ``where``.
+    """
+    loader = CoreLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            return text
+        if node is None:
+            return None
+        lines, problems = _walk(node, where)
+        if problems:
+            raise ScenarioError(problems)
+        try:
+            return loader.construct_document(node)
+        except yaml.YAMLError:
+            return text
+    finally:
+        loader.dispose()
+
+
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> ScenarioError:
     """A control character (PyYAML's reader refuses them before parsing)."""
     line = text[: exc.position].count("\n") + 1
