@@ -1,15 +1,20 @@
 """Checks that need the whole scenario: references between sections and flows that cannot
 happen. Each returns every problem found, located by key path; warnings do not stop a run.
+
+``check_references`` runs one named check per section on a shared ``_Context`` that collects
+problems and warnings.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ptce_flows.errors import Problem
 from ptce_flows.scenario.schema import ScenarioSpec
-from ptce_flows.scenario.topology import fleet_for, moves, topology
+from ptce_flows.scenario.topology import Topology, fleet_for, moves, topology
+from ptce_flows.scenario.variants import chain_problem, resolve_chains
 
 Locate = Callable[[tuple, str, str], Problem]
 
@@ -22,154 +27,192 @@ def _unknown(what: str, name: str, known) -> tuple[str, str]:
     return message, allowed
 
 
-def check_references(spec: ScenarioSpec, at: Locate) -> tuple[list[Problem], list[Problem]]:
-    """Return (problems, warnings) for references and impossible flows."""
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
-    materials = spec.materials
+@dataclass
+class _Context:
+    spec: ScenarioSpec
+    at: Locate
+    topo: Topology
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
-    def need_material(path: tuple, name: str) -> bool:
-        if name not in materials:
-            problems.append(at(path, *_unknown("material", name, materials)))
+    def error(self, path: tuple, message: str, allowed: str = "") -> None:
+        self.problems.append(self.at(path, message, allowed))
+
+    def warn(self, path: tuple, message: str, allowed: str = "") -> None:
+        self.warnings.append(self.at(path, message, allowed))
+
+    def need_material(self, path: tuple, name: str) -> bool:
+        if name not in self.spec.materials:
+            self.error(path, *_unknown("material", name, self.spec.materials))
             return False
         return True
 
-    for pid, process in spec.processes.items():
-        for i, m in enumerate(process.inputs):
-            need_material(("processes", pid, "inputs", i), m)
-        for m in process.outputs:
-            need_material(("processes", pid, "outputs", m), m)
-        both = set(process.inputs) & set(process.outputs)
-        if both:
-            problems.append(at(("processes", pid, "outputs"),
-                               f"'{sorted(both)[0]}' is both an input and an output",
-                               "outputs must differ from inputs"))
+    def ids(self, *kinds: str) -> list[str]:
+        return [sid for sid, site in self.spec.sites.items() if site.kind in kinds]
 
-    topo = topology(spec)
-    disposal_ids = [s for s, v in spec.sites.items() if v.kind == "disposal"]
+    def takers(self, material: str) -> list[str]:
+        """Farms and outlets whose demand for ``material`` is not zero."""
+        return [sid for sid in self.topo.wants.get(material, [])
+                if self.spec.sites[sid].demand[material].annual_t != 0]
+
+
+def check_references(spec: ScenarioSpec, at: Locate) -> tuple[list[Problem], list[Problem]]:
+    """Return (problems, warnings) for references and impossible flows."""
+    ctx = _Context(spec, at, topology(spec))
+    _check_processes(ctx)
     for sid, site in spec.sites.items():
-        base = ("sites", sid)
         if sid in spec.nodes:
-            problems.append(at(("nodes", sid), f"'{sid}' is both a site and a road node",
-                               "give road junctions their own ids"))
+            ctx.error(("nodes", sid), f"'{sid}' is both a site and a road node", "give road junctions their own ids")
         if site.kind == "source":
-            for m, supply in site.supply.items():
-                if not need_material(base + ("supply", m), m):
-                    continue
-                if supply.kg_per_capita_year is not None and site.population is None:
-                    problems.append(at(base + ("supply", m, "kg_per_capita_year"),
-                                       "kg_per_capita_year needs the site's population",
-                                       "add 'population' to the site, or give t_per_day/t_per_year"))
-                if not topo.treats.get(m) and not topo.disposes.get(m):
-                    problems.append(at(base + ("supply", m),
-                                       f"no treatment or disposal site accepts '{m}'",
-                                       "add a process taking it or a disposal site accepting it"))
-            for i, target in enumerate(site.deliver_to or []):
-                target_site = spec.sites.get(target)
-                if target_site is None or target_site.kind != "treatment":
-                    problems.append(at(base + ("deliver_to", i), *_unknown(
-                        "treatment site", target, [s for s, v in spec.sites.items() if v.kind == "treatment"])))
-                    continue
-                process = spec.processes.get(target_site.process)
-                if process and not set(process.inputs) & set(site.supply):
-                    problems.append(at(base + ("deliver_to", i),
-                                       f"'{target}' takes none of this source's materials",
-                                       f"it takes {', '.join(process.inputs)}"))
+            _check_source(ctx, sid, site)
         elif site.kind == "treatment":
-            process = spec.processes.get(site.process)
-            if process is None:
-                problems.append(at(base + ("process",), *_unknown("process", site.process, spec.processes)))
-                continue
-            if site.overflow_to is not None:
-                target = spec.sites.get(site.overflow_to)
-                if target is None or target.kind != "disposal":
-                    problems.append(at(base + ("overflow_to",),
-                                       *_unknown("disposal site", site.overflow_to, disposal_ids)))
-                elif not set(target.accepts) & set(process.inputs):
-                    problems.append(at(base + ("overflow_to",),
-                                       f"'{site.overflow_to}' accepts none of {', '.join(process.inputs)}",
-                                       "an overflow site must accept the inputs it receives"))
-            for m in process.outputs:
-                if m in materials and not topo.wants.get(m) and not topo.disposes.get(m):
-                    warnings.append(at(base + ("process",),
-                                       f"nobody takes '{m}' made by process '{site.process}': it "
-                                       "stays in storage until storage_t is full, then the site refuses waste",
-                                       f"add a farm/outlet demand or a disposal accepting '{m}'"))
+            _check_treatment(ctx, sid, site)
         elif site.kind in ("farm", "outlet"):
-            for m in site.demand:
-                if need_material(base + ("demand", m), m) and not topo.makes.get(m):
-                    problems.append(at(base + ("demand", m),
-                                       f"no treatment site makes '{m}'",
-                                       "demand a process output: " + ", ".join(sorted(topo.makes)) if topo.makes
-                                       else "no process makes any product"))
+            _check_demand_site(ctx, sid, site)
         elif site.kind == "disposal":
             for i, m in enumerate(site.accepts):
-                need_material(base + ("accepts", i), m)
+                ctx.need_material(("sites", sid, "accepts", i), m)
+    _check_roads(ctx)
+    _check_fleets(ctx, _check_moves(ctx))
+    _check_disruptions(ctx)
+    _check_variants(ctx)
+    return ctx.problems, ctx.warnings
 
-    known_nodes = set(spec.sites) | set(spec.nodes)
-    for i, (a, b, _km) in enumerate(spec.roads):
+
+def _check_processes(ctx: _Context) -> None:
+    for pid, process in ctx.spec.processes.items():
+        for i, m in enumerate(process.inputs):
+            ctx.need_material(("processes", pid, "inputs", i), m)
+        for m in process.outputs:
+            ctx.need_material(("processes", pid, "outputs", m), m)
+        both = set(process.inputs) & set(process.outputs)
+        if both:
+            ctx.error(("processes", pid, "outputs"), f"'{sorted(both)[0]}' is both an input and an output",
+                      "outputs must differ from inputs")
+
+
+def _check_source(ctx: _Context, sid: str, site) -> None:
+    base, topo = ("sites", sid), ctx.topo
+    for m, supply in site.supply.items():
+        if not ctx.need_material(base + ("supply", m), m):
+            continue
+        if supply.kg_per_capita_year is not None and site.population is None:
+            ctx.error(base + ("supply", m, "kg_per_capita_year"), "kg_per_capita_year needs the site's population",
+                      "add 'population' to the site, or give t_per_day/t_per_year")
+        if not topo.treats.get(m) and not topo.disposes.get(m):
+            ctx.error(base + ("supply", m), f"no treatment or disposal site accepts '{m}'",
+                      "add a process taking it or a disposal site accepting it")
+    for i, target in enumerate(site.deliver_to or []):
+        target_site = ctx.spec.sites.get(target)
+        if target_site is None or target_site.kind != "treatment":
+            ctx.error(base + ("deliver_to", i), *_unknown("treatment site", target, ctx.ids("treatment")))
+            continue
+        process = ctx.spec.processes.get(target_site.process)
+        if process and not set(process.inputs) & set(site.supply):
+            ctx.error(base + ("deliver_to", i), f"'{target}' takes none of this source's materials",
+                      f"it takes {', '.join(process.inputs)}")
+
+
+def _check_treatment(ctx: _Context, sid: str, site) -> None:
+    base, spec = ("sites", sid), ctx.spec
+    process = spec.processes.get(site.process)
+    if process is None:
+        ctx.error(base + ("process",), *_unknown("process", site.process, spec.processes))
+        return
+    if site.overflow_to is not None:
+        target = spec.sites.get(site.overflow_to)
+        if target is None or target.kind != "disposal":
+            ctx.error(base + ("overflow_to",), *_unknown("disposal site", site.overflow_to, ctx.ids("disposal")))
+        elif not set(target.accepts) & set(process.inputs):
+            ctx.error(base + ("overflow_to",), f"'{site.overflow_to}' accepts none of {', '.join(process.inputs)}",
+                      "an overflow site must accept the inputs it receives")
+    for m in process.outputs:
+        if m in spec.materials and not ctx.takers(m) and not ctx.topo.disposes.get(m):
+            ctx.warn(base + ("process",),
+                     f"nobody takes '{m}' made by process '{site.process}': it "
+                     "stays in storage until storage_t is full, then the site refuses waste",
+                     f"add a farm/outlet demand or a disposal accepting '{m}'")
+
+
+def _check_demand_site(ctx: _Context, sid: str, site) -> None:
+    base, topo = ("sites", sid), ctx.topo
+    for m, demand in site.demand.items():
+        if not ctx.need_material(base + ("demand", m), m):
+            continue
+        if not topo.makes.get(m):
+            ctx.error(base + ("demand", m), f"no treatment site makes '{m}'",
+                      "demand a process output: " + ", ".join(sorted(topo.makes)) if topo.makes
+                      else "no process makes any product")
+        elif demand.annual_t == 0:
+            ctx.warn(base + ("demand", m, "t_per_year"),
+                     f"a demand of 0 t/year takes no '{m}'"
+                     + ("" if ctx.takers(m) else f"; nobody else takes it, so it stays in storage at "
+                        f"{', '.join(topo.makes[m])} until storage_t is full, then the site refuses waste"),
+                     "give the tonnes taken per year, leave t_per_year out to take everything, "
+                     "or remove the demand")
+
+
+def _check_roads(ctx: _Context) -> None:
+    known_nodes = set(ctx.spec.sites) | set(ctx.spec.nodes)
+    for i, (a, b, _km) in enumerate(ctx.spec.roads):
         for j, end in enumerate((a, b)):
             if end not in known_nodes:
-                problems.append(at(("roads", i, j), *_unknown("site or node", end, sorted(known_nodes))))
+                ctx.error(("roads", i, j), *_unknown("site or node", end, sorted(known_nodes)))
         if a == b:
-            problems.append(at(("roads", i), f"road from '{a}' to itself", "join two different places"))
+            ctx.error(("roads", i), f"road from '{a}' to itself", "join two different places")
 
+
+def _check_moves(ctx: _Context) -> set[str]:
+    """Every movement has a fleet; returns the materials that have to move."""
     needed: set[str] = set()
-    for move in moves(spec, topo):
-        if move.material not in materials:
+    for move in moves(ctx.spec, ctx.topo):
+        if move.material not in ctx.spec.materials:
             continue
         needed.add(move.material)
-        if fleet_for(spec, move.origin, move.material) is None:
+        if fleet_for(ctx.spec, move.origin, move.material) is None:
             path = (("sites", move.origin, "supply", move.material) if move.purpose in ("collection", "overflow")
                     else ("sites", move.origin, "process"))
-            problems.append(at(path, f"no fleet carries '{move.material}' from '{move.origin}'",
-                               f"add '{move.material}' to the 'carries' of a fleet serving '{move.origin}'"))
+            ctx.error(path, f"no fleet carries '{move.material}' from '{move.origin}'",
+                      f"add '{move.material}' to the 'carries' of a fleet serving '{move.origin}'")
+    return needed
+
+
+def _check_fleets(ctx: _Context, needed: set[str]) -> None:
+    spec = ctx.spec
+    known_nodes = set(spec.sites) | set(spec.nodes)
     for fid, fleet in spec.fleets.items():
         base = ("fleets", fid)
         for i, m in enumerate(fleet.carries):
-            need_material(base + ("carries", i), m)
+            ctx.need_material(base + ("carries", i), m)
         if not set(fleet.carries) & needed:
-            problems.append(at(base + ("carries",),
-                               f"fleet '{fid}' carries nothing that has to move "
-                               f"({', '.join(fleet.carries)})",
-                               "materials that move: " + (", ".join(sorted(needed)) or "none")))
+            ctx.error(base + ("carries",),
+                      f"fleet '{fid}' carries nothing that has to move ({', '.join(fleet.carries)})",
+                      "materials that move: " + (", ".join(sorted(needed)) or "none"))
         if fleet.depot is not None and fleet.depot not in known_nodes:
-            problems.append(at(base + ("depot",), *_unknown("site or node", fleet.depot, sorted(known_nodes))))
+            ctx.error(base + ("depot",), *_unknown("site or node", fleet.depot, sorted(known_nodes)))
         for i, sid in enumerate(fleet.serves or []):
             if sid not in spec.sites:
-                problems.append(at(base + ("serves", i), *_unknown("site", sid, spec.sites)))
+                ctx.error(base + ("serves", i), *_unknown("site", sid, spec.sites))
 
-    treatment_ids = [s for s, v in spec.sites.items() if v.kind == "treatment"]
+
+def _check_disruptions(ctx: _Context) -> None:
+    spec = ctx.spec
+    treatment_ids = ctx.ids("treatment")
     for i, d in enumerate(spec.disruptions):
         base = ("disruptions", i)
         if d.kind == "outage":
             if d.site not in treatment_ids:
-                problems.append(at(base + ("site",), *_unknown("treatment site", d.site, treatment_ids)))
+                ctx.error(base + ("site",), *_unknown("treatment site", d.site, treatment_ids))
         elif d.fleet not in spec.fleets:
-            problems.append(at(base + ("fleet",), *_unknown("fleet", d.fleet, spec.fleets)))
+            ctx.error(base + ("fleet",), *_unknown("fleet", d.fleet, spec.fleets))
         if getattr(d, "start_day", 0) >= spec.horizon_days:
-            warnings.append(at(base + ("start_day",),
-                               f"starts on day {d.start_day}, after the horizon ({spec.horizon_days} days)",
-                               "start_day counts from 0, the first simulated day"))
-
-    for vid, variant in spec.variants.items():
-        if variant.extends is not None and variant.extends not in spec.variants:
-            problems.append(at(("variants", vid, "extends"), *_unknown("variant", variant.extends, spec.variants)))
-    cycle = _variant_cycle(spec)
-    if cycle:
-        problems.append(at(("variants", cycle[0], "extends"),
-                           "variants extend each other in a cycle: " + " -> ".join(cycle),
-                           "a variant may extend another, without loops"))
-    return problems, warnings
+            ctx.warn(base + ("start_day",),
+                     f"starts on day {d.start_day}, after the horizon ({spec.horizon_days} days)",
+                     "start_day counts from 0, the first simulated day")
 
 
-def _variant_cycle(spec: ScenarioSpec) -> list[str]:
-    for start in spec.variants:
-        chain = [start]
-        current = spec.variants[start].extends
-        while current is not None and current in spec.variants:
-            if current in chain:
-                return chain[chain.index(current):] + [current]
-            chain.append(current)
-            current = spec.variants[current].extends
-    return []
+def _check_variants(ctx: _Context) -> None:
+    """Unknown ``extends``, cycles and chains too long (one resolution for all variants)."""
+    variants = ctx.spec.variants
+    _chains, issues = resolve_chains({name: v.extends for name, v in variants.items()})
+    ctx.problems += [chain_problem(issue, ctx.at, list(variants)) for issue in issues]

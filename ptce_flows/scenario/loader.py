@@ -20,7 +20,13 @@ from ptce_flows.errors import Problem, ScenarioError
 from ptce_flows.scenario.checks import check_references
 from ptce_flows.scenario.diagnostics import problems_from_validation
 from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
-from ptce_flows.scenario.variants import apply_changes, variant_chain
+from ptce_flows.scenario.variants import (
+    MAX_VARIANTS,
+    Changes,
+    apply_changes,
+    chain_problem,
+    resolve_chains,
+)
 from ptce_flows.scenario.yamlio import (
     YamlDocument,
     dotted,
@@ -121,23 +127,13 @@ def load_document(
         raise ScenarioError(Problem(file, doc.line_of(()), "",
                                     f"a scenario is a YAML mapping, found {type(raw).__name__}",
                                     "top-level keys such as name, materials, sites, fleets"))
-    data = copy.deepcopy(raw)
-    lines = dict(doc.lines)
     problems: list[Problem] = []
-    if variant is not None:
-        data.pop("variants", None)
-        chain = variant_chain(raw, variant, file, doc)
-        try:
-            variants = _VariantsOnly.model_validate(raw).variants
-        except ValidationError as exc:
-            raise ScenarioError(problems_from_validation(exc, doc, file, _VariantsOnly, raw)) from None
-        for name in chain:
-            vspec = variants[name]
-            problems += apply_changes(data, lines, vspec.set, vspec.remove, file,
-                                      ("variants", name), doc.line_of(("variants", name)), doc.lines)
-    if overrides:
-        for path, value in overrides.items():
-            problems += apply_changes(data, lines, {path: value}, [], file, (), None, {})
+    if variant is None:
+        data, lines = copy.deepcopy(raw), dict(doc.lines)
+    else:
+        data, lines, problems = _with_variant(doc, file, variant)
+    for path, value in (overrides or {}).items():
+        problems += apply_changes(data, lines, Changes({path: value}, file=file))
     if problems:
         raise ScenarioError(problems)
     located = YamlDocument(data=data, lines=lines, text=doc.text)
@@ -158,6 +154,67 @@ def load_document(
     if problems:
         raise ScenarioError(problems)
     return LoadedScenario(**{**loaded.__dict__, "warnings": tuple(warnings)})
+
+
+def _variant_table(doc: YamlDocument, file: str) -> tuple[dict[str, VariantSpec], dict[str, tuple[str, ...]],
+                                                         list[Problem]]:
+    """The file's variants validated, the chain of each and the problems of the chains;
+    computed once per document, however many variants are then loaded."""
+    if "variants" not in doc.cache:
+        doc.cache["variants"] = _compute_variant_table(doc, file)
+    table = doc.cache["variants"]
+    if isinstance(table, ScenarioError):
+        raise table
+    return table
+
+
+def _compute_variant_table(doc: YamlDocument, file: str):
+    raw = doc.data
+    written = raw.get("variants")
+    if isinstance(written, dict) and len(written) > MAX_VARIANTS:
+        return ScenarioError(Problem(file, doc.line_of(("variants",)), "variants",
+                                     f"{len(written):,} variants, more than {MAX_VARIANTS:,}",
+                                     f"at most {MAX_VARIANTS:,} variants in one file; split it"))
+    try:
+        variants = _VariantsOnly.model_validate(raw).variants
+    except ValidationError as exc:
+        return ScenarioError(problems_from_validation(exc, doc, file, _VariantsOnly, raw))
+    chains, issues = resolve_chains({name: v.extends for name, v in variants.items()})
+
+    def at(path: tuple, message: str, allowed: str = "") -> Problem:
+        return Problem(file, doc.line_of(path), dotted(path), message, allowed)
+
+    problems = [chain_problem(issue, at, list(variants)) for issue in issues]
+    own_lines: dict[str, dict] = {name: {} for name in variants}
+    base_lines = {}
+    for path, line in doc.lines.items():
+        if path[:1] != ("variants",):
+            base_lines[path] = line
+        elif len(path) > 1 and path[1] in own_lines:
+            own_lines[path[1]][path] = line
+    doc.cache["base_lines"], doc.cache["variant_lines"] = base_lines, own_lines
+    return variants, chains, problems
+
+
+def _with_variant(doc: YamlDocument, file: str, variant: str) -> tuple[dict, dict, list[Problem]]:
+    """The raw data and line map with the changes of ``variant`` and its ancestors applied."""
+    raw = doc.data
+    variants, chains, chain_problems = _variant_table(doc, file)
+    if variant not in variants:
+        known = ", ".join(list(variants)[:20]) if variants else "none defined"
+        raise ScenarioError(Problem(file, doc.line_of(("variants",)), "variants",
+                                    f"no variant named '{variant}'", f"variants: {known}"))
+    if variant not in chains:
+        raise ScenarioError(chain_problems)
+    data = {key: copy.deepcopy(value) for key, value in raw.items() if key != "variants"}
+    lines = dict(doc.cache["base_lines"])
+    problems: list[Problem] = []
+    for name in chains[variant]:
+        vspec = variants[name]
+        origin = ("variants", name)
+        problems += apply_changes(data, lines, Changes(vspec.set, vspec.remove, file, origin,
+                                                       doc.line_of(origin), doc.cache["variant_lines"][name]))
+    return data, lines, problems
 
 
 def load_with_variants(file: str | Path) -> list[LoadedScenario]:

@@ -46,6 +46,8 @@ class YamlDocument:
     data: object
     lines: dict[KeyPath, int] = field(default_factory=dict)
     text: str = ""
+    #: what is computed once per document (the validated variants, their chains)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def line_of(self, path: KeyPath) -> int | None:
         """Line of ``path`` or of its nearest ancestor that has one."""
