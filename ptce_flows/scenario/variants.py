@@ -17,7 +17,6 @@ from typing import Any
 
 from ptce_flows.errors import Problem
 
-
 #: Most variants in one file (each is validated and may be run: a comparison of 1,000 layouts
 #: is already far beyond what a planner reads).
 MAX_VARIANTS = 1000
