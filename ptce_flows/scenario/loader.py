@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ptce_flows.errors import Problem, ScenarioError
+from ptce_flows.scenario.budget import check_budget
 from ptce_flows.scenario.checks import check_references
 from ptce_flows.scenario.diagnostics import problems_from_validation
 from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
@@ -150,6 +151,9 @@ def load_document(
         text=doc.text,
     )
     problems, warnings = check_references(spec, loaded.problem)
+    if problems:
+        raise ScenarioError(problems)
+    problems = check_budget(spec, loaded.problem)
     if problems:
         raise ScenarioError(problems)
     return LoadedScenario(**{**loaded.__dict__, "warnings": tuple(warnings)})

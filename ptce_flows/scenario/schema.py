@@ -54,8 +54,16 @@ def _check_label(value: Any) -> str | dict[str, str]:
 Label = Annotated[Any, PlainValidator(_check_label)]
 
 
-#: biggest tonnage accepted anywhere (t/day, t/year, t): 1e9 t is beyond any territory
-BIG = 1e9
+#: Bounds of the numbers (docs/scenario-format.md lists each key with its range). They keep a
+#: scenario within what describes a territory and its trucks: beyond them a value is a typo or
+#: an attack, and it would make the run misleading or endless (a 1e-6 t payload is a million
+#: trips per tonne). Combinations of valid values are bounded by ``scenario.budget``.
+MAX_T_PER_DAY = 100_000.0            # t/day from one source or into one site (36.5 Mt/year)
+MAX_T_PER_YEAR = MAX_T_PER_DAY * 365
+MIN_CAPACITY_T_PER_DAY = 0.01        # 10 kg/day: below it a load books the site for years
+MAX_STORAGE_T = 10_000_000.0
+Tonnes = Annotated[float, Field(ge=0.0, le=MAX_T_PER_YEAR)]
+Description = Annotated[str, Field(max_length=5000)]
 
 
 class Spec(BaseModel):
@@ -67,18 +75,18 @@ class Spec(BaseModel):
 
 
 class MaterialSpec(Spec):
-    description: str = ""
+    description: Description = ""
     label: Label | None = None
 
 
 class JobsSpec(Spec):
-    fixed_fte: Annotated[float, Field(ge=0.0, le=1e5)] = default("processes.*.jobs.fixed_fte")
-    fte_per_kt: Annotated[float, Field(ge=0.0, le=1e4)] = default("processes.*.jobs.fte_per_kt")
+    fixed_fte: Annotated[float, Field(ge=0.0, le=10_000.0)] = default("processes.*.jobs.fixed_fte")
+    fte_per_kt: Annotated[float, Field(ge=0.0, le=1_000.0)] = default("processes.*.jobs.fte_per_kt")
     insertion_share: Fraction = default("processes.*.jobs.insertion_share")
 
 
 class ProcessSpec(Spec):
-    description: str = ""
+    description: Description = ""
     inputs: Annotated[list[Id], Field(min_length=1)]
     outputs: dict[Id, Fraction] = Field(default_factory=dict)
     residence_days: Annotated[float, Field(ge=0.0, le=3650.0)]
@@ -113,11 +121,12 @@ class VariabilitySpec(Spec):
 class SupplySpec(Spec):
     """How much of one material a source makes. Give exactly one rate."""
 
-    t_per_day: Annotated[float, Field(ge=0.0, le=BIG)] | None = None
-    t_per_year: Annotated[float, Field(ge=0.0, le=BIG)] | None = None
-    kg_per_capita_year: Annotated[float, Field(ge=0.0, le=1e5)] | None = None
+    t_per_day: Annotated[float, Field(ge=0.0, le=MAX_T_PER_DAY)] | None = None
+    t_per_year: Tonnes | None = None
+    kg_per_capita_year: Annotated[float, Field(ge=0.0, le=5_000.0)] | None = None
     capture_rate: Fraction = default("sites.*.supply.*.capture_rate")
-    seasonality: Annotated[list[NonNegative], Field(min_length=12, max_length=12)] | None = None
+    seasonality: Annotated[list[Annotated[float, Field(ge=0.0, le=100.0)]],
+                           Field(min_length=12, max_length=12)] | None = None
     variability: VariabilitySpec | None = None
 
     @model_validator(mode="after")
@@ -146,7 +155,7 @@ class SiteBase(Spec):
 
 class SourceSpec(SiteBase):
     kind: Literal["source"]
-    population: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    population: Annotated[int, Field(ge=0, le=20_000_000)] | None = None
     supply: Annotated[dict[Id, SupplySpec], Field(min_length=1)]
     collection: CollectionSpec = Field(default_factory=CollectionSpec)
     deliver_to: list[Id] | None = None
@@ -155,9 +164,9 @@ class SourceSpec(SiteBase):
 class TreatmentSiteSpec(SiteBase):
     kind: Literal["treatment"]
     process: Id
-    capacity_t_per_day: Annotated[float, Field(gt=0.0, le=BIG)] | None = None
-    capacity_t_per_year: Annotated[float, Field(gt=0.0, le=BIG)] | None = None
-    storage_t: Annotated[float, Field(gt=0.0, le=BIG)]
+    capacity_t_per_day: Annotated[float, Field(ge=MIN_CAPACITY_T_PER_DAY, le=MAX_T_PER_DAY)] | None = None
+    capacity_t_per_year: Annotated[float, Field(ge=MIN_CAPACITY_T_PER_DAY * 365, le=MAX_T_PER_YEAR)] | None = None
+    storage_t: Annotated[float, Field(gt=0.0, le=MAX_STORAGE_T)]
     reception_days: Annotated[int, Field(ge=0, le=30)] = default("sites.*.reception_days")
     jobs: JobsSpec | None = None
     overflow_to: Id | None = None
@@ -183,9 +192,9 @@ Window = tuple[DayOfYear, DayOfYear]
 class DemandSpec(Spec):
     """What a farm or outlet takes of one product. Without a rate, it takes everything."""
 
-    t_per_year: Annotated[float, Field(ge=0.0, le=BIG)] | None = None
-    area_ha: Annotated[float, Field(gt=0.0, le=1e7)] | None = None
-    t_per_ha: Annotated[float, Field(gt=0.0, le=1e4)] | None = None
+    t_per_year: Tonnes | None = None
+    area_ha: Annotated[float, Field(gt=0.0, le=1_000_000.0)] | None = None
+    t_per_ha: Annotated[float, Field(gt=0.0, le=1_000.0)] | None = None
     every_years: Annotated[float, Field(ge=1.0, le=100.0)] = default("sites.*.demand.*.every_years")
     windows: Annotated[list[Window], Field(min_length=1)] | None = None
 
@@ -224,7 +233,7 @@ SiteSpec = Annotated[
     Field(discriminator="kind"),
 ]
 
-Road = tuple[Id, Id, Annotated[float, Field(gt=0.0, le=1e5)]]
+Road = tuple[Id, Id, Annotated[float, Field(ge=0.001, le=5_000.0)]]
 
 
 class NetworkSpec(Spec):
@@ -235,14 +244,14 @@ class NetworkSpec(Spec):
 class FleetSpec(Spec):
     label: Label | None = None
     carries: Annotated[list[Id], Field(min_length=1)]
-    vehicles: Annotated[int, Field(ge=1, le=100_000)]
-    payload_t: Annotated[float, Field(gt=0.0, le=1e4)]
-    speed_kmh: Annotated[float, Field(gt=0.0, le=200.0)]
-    co2_kg_per_km: Annotated[float, Field(ge=0.0, le=100.0)]
-    co2_kg_per_km_empty: Annotated[float, Field(ge=0.0, le=100.0)] | None = None
-    loading_h: Annotated[float, Field(ge=0.0, le=48.0)] = default("fleets.*.loading_h")
-    unloading_h: Annotated[float, Field(ge=0.0, le=48.0)] = default("fleets.*.unloading_h")
-    shift_h: Annotated[float, Field(gt=0.0, le=24.0)] = default("fleets.*.shift_h")
+    vehicles: Annotated[int, Field(ge=1, le=10_000)]
+    payload_t: Annotated[float, Field(ge=0.05, le=50.0)]
+    speed_kmh: Annotated[float, Field(ge=1.0, le=130.0)]
+    co2_kg_per_km: Annotated[float, Field(ge=0.0, le=10.0)]
+    co2_kg_per_km_empty: Annotated[float, Field(ge=0.0, le=10.0)] | None = None
+    loading_h: Annotated[float, Field(ge=0.0, le=24.0)] = default("fleets.*.loading_h")
+    unloading_h: Annotated[float, Field(ge=0.0, le=24.0)] = default("fleets.*.unloading_h")
+    shift_h: Annotated[float, Field(ge=0.5, le=24.0)] = default("fleets.*.shift_h")
     crew: Annotated[int, Field(ge=1, le=10)] = default("fleets.*.crew")
     insertion_share: Fraction = default("fleets.*.insertion_share")
     depot: Id | None = None
@@ -260,7 +269,7 @@ class OutageSpec(Spec):
     site: Id
     start_day: Annotated[int, Field(ge=0, le=36500)]
     days: Annotated[int, Field(ge=1, le=36500)]
-    description: str = ""
+    description: Description = ""
 
 
 class FleetUnavailableSpec(Spec):
@@ -271,7 +280,7 @@ class FleetUnavailableSpec(Spec):
     share: Annotated[float, Field(gt=0.0, le=1.0)]
     start_day: Annotated[int, Field(ge=0, le=36500)]
     days: Annotated[int, Field(ge=1, le=36500)]
-    description: str = ""
+    description: Description = ""
 
 
 class BreakdownSpec(Spec):
@@ -280,8 +289,8 @@ class BreakdownSpec(Spec):
     kind: Literal["breakdowns"]
     fleet: Id
     per_vehicle_per_year: Annotated[float, Field(gt=0.0, le=365.0)]
-    repair_days: Annotated[float, Field(gt=0.0, le=365.0)]
-    description: str = ""
+    repair_days: Annotated[float, Field(ge=0.01, le=365.0)]
+    description: Description = ""
 
 
 DisruptionSpec = Annotated[
@@ -290,7 +299,7 @@ DisruptionSpec = Annotated[
 
 
 class VariantSpec(Spec):
-    description: str = ""
+    description: Description = ""
     extends: Id | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     remove: list[str] = Field(default_factory=list)
@@ -306,7 +315,7 @@ class ReferenceSpec(Spec):
 
 class ScenarioSpec(Spec):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str = ""
+    description: Description = ""
     horizon_days: Annotated[int, Field(ge=1, le=36500)] = default("horizon_days")
     warmup_days: Annotated[int, Field(ge=0, le=3650)] = default("warmup_days")
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = default("seed")
