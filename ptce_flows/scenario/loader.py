@@ -127,6 +127,7 @@ def load_document(
         raise ScenarioError(Problem(file, doc.line_of(()), "",
                                     f"a scenario is a YAML mapping, found {type(raw).__name__}",
                                     "top-level keys such as name, materials, sites, fleets"))
+    _check_variant_count(doc, file)
     problems: list[Problem] = []
     if variant is None:
         data, lines = copy.deepcopy(raw), dict(doc.lines)
@@ -167,17 +168,20 @@ def _variant_table(doc: YamlDocument, file: str) -> tuple[dict[str, VariantSpec]
         doc.cache["variants"] = _compute_variant_table(doc, file)
     table = doc.cache["variants"]
     if isinstance(table, ScenarioError):
-        raise table
+        raise ScenarioError(table.problems)  # a new exception: re-raising one grows its traceback
     return table
+
+
+def _check_variant_count(doc: YamlDocument, file: str) -> None:
+    written = doc.data.get("variants")
+    if isinstance(written, dict) and len(written) > MAX_VARIANTS:
+        raise ScenarioError(Problem(file, doc.line_of(("variants",)), "variants",
+                                    f"{len(written):,} variants, more than {MAX_VARIANTS:,}",
+                                    f"at most {MAX_VARIANTS:,} variants in one file; split it"))
 
 
 def _compute_variant_table(doc: YamlDocument, file: str):
     raw = doc.data
-    written = raw.get("variants")
-    if isinstance(written, dict) and len(written) > MAX_VARIANTS:
-        return ScenarioError(Problem(file, doc.line_of(("variants",)), "variants",
-                                     f"{len(written):,} variants, more than {MAX_VARIANTS:,}",
-                                     f"at most {MAX_VARIANTS:,} variants in one file; split it"))
     try:
         variants = _VariantsOnly.model_validate(raw).variants
     except ValidationError as exc:
@@ -230,28 +234,26 @@ def load_with_variants(file: str | Path) -> list[LoadedScenario]:
 
 
 def _load_all(doc: YamlDocument, file: str) -> list[LoadedScenario]:
+    """The base and every variant of ``doc``; their problems together, each once."""
     out: list[LoadedScenario] = []
-    problems: list[Problem] = []
+    problems: dict[Problem, None] = {}
     try:
         out.append(load_document(doc, file))
     except ScenarioError as exc:
-        problems += exc.problems
+        problems.update(dict.fromkeys(exc.problems))
     variants = doc.data.get("variants") if isinstance(doc.data, dict) else None
-    if isinstance(variants, dict):
-        for name in variants:
-            try:
-                out.append(load_document(doc, file, name))
-            except ScenarioError as exc:
-                for p in exc.problems:
-                    if p in problems:
-                        continue
-                    tagged = Problem(p.file, p.line, p.path, f"with variant '{name}': {p.message}", p.allowed)
-                    if not p.path.startswith("variants.") and tagged not in problems:
-                        problems.append(tagged)
-                    elif p.path.startswith("variants.") and p not in problems:
-                        problems.append(p)
+    for name in variants if isinstance(variants, dict) else ():
+        try:
+            out.append(load_document(doc, file, name))
+        except ScenarioError as exc:
+            for p in exc.problems:
+                if p in problems:
+                    continue
+                if not (p.path == "variants" or p.path.startswith("variants.")):
+                    p = Problem(p.file, p.line, p.path, f"with variant '{name}': {p.message}", p.allowed)
+                problems[p] = None
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(list(problems))
     return out
 
 

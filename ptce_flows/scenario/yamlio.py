@@ -122,7 +122,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             raise ScenarioError(
                 Problem(file, 1, "", "the file is empty", "a scenario is a YAML mapping")
             )
-        lines, problems = _walk(node, file)
+        lines, problems = _walk(node, file, text)
         if problems:
             raise ScenarioError(problems)
         try:
@@ -154,7 +154,7 @@ def parse_value(text: str, where: str) -> object:
             return text
         if node is None:
             return None
-        lines, problems = _walk(node, where)
+        lines, problems = _walk(node, where, text)
         if problems:
             raise ScenarioError(problems)
         try:
@@ -278,8 +278,9 @@ def _mapping(node: yaml.MappingNode, path: KeyPath, file: str, lines: dict, prob
                 stack.append((child, path + (key,)))
 
 
-def _walk(root: yaml.Node, file: str) -> tuple[dict[KeyPath, int], list[Problem]]:
-    _check_expansion(root, file)
+def _walk(root: yaml.Node, file: str, text: str) -> tuple[dict[KeyPath, int], list[Problem]]:
+    if "*" in text:  # without an alias (``*name``) every node is used once
+        _check_expansion(root, file)
     lines: dict[KeyPath, int] = {(): root.start_mark.line + 1}
     problems: list[Problem] = []
     stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
