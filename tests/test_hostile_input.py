@@ -234,3 +234,14 @@ def test_zero_demand_is_warned(write_yaml, capsys):
     assert f"{file}:" in err and "sites.farm.demand.compost.t_per_year: a demand of 0 t/year" in err
     assert "nobody else takes it" in err
     assert "sites.platform.process: nobody takes 'compost'" in err
+
+
+def test_load_dict_keeps_text_that_looks_like_numbers(minimal_data):
+    from ptce_flows.scenario import load_dict
+
+    minimal_data["description"] = "0o10"
+    minimal_data["materials"]["biowaste"]["description"] = "1e9"
+    minimal_data["materials"]["no"] = {"description": "1:10"}
+    spec = load_dict(minimal_data).spec
+    assert spec.description == "0o10" and spec.materials["biowaste"].description == "1e9"
+    assert spec.materials["no"].description == "1:10"

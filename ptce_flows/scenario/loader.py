@@ -27,6 +27,7 @@ from ptce_flows.scenario.variants import (
     chain_problem,
     resolve_chains,
 )
+from ptce_flows.scenario.yamlcore import dump
 from ptce_flows.scenario.yamlio import (
     YamlDocument,
     dotted,
@@ -266,7 +267,5 @@ def resolved_dict(loaded: LoadedScenario) -> dict:
 
 def load_dict(data: dict, file: str = "<scenario>", variant: str | None = None) -> LoadedScenario:
     """Validate a scenario given as plain data (tests, generators); no line numbers."""
-    import yaml as _yaml
-
-    text = _yaml.safe_dump(data, sort_keys=False)
+    text = dump(data)
     return load_document(parse_yaml(text, file), file, variant)

@@ -110,3 +110,19 @@ for _tag, _regexp, _first in (
 ):
     CoreLoader.add_implicit_resolver(_tag, _regexp, _first)
 CoreLoader.add_constructor(INT_TAG, CoreLoader.construct_core_int)
+
+
+class CoreDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting every text that YAML 1.1 *or* the core schema would read
+    as something else (``no``, ``1:10``, ``0o10``, ``1e9``), so that what it writes reads back
+    the same with either loader."""
+
+
+for _first, _resolvers in CoreLoader.yaml_implicit_resolvers.items():
+    for _tag, _regexp in _resolvers:
+        CoreDumper.add_implicit_resolver(_tag, _regexp, [_first])
+
+
+def dump(data: object) -> str:
+    """``data`` as YAML text (block style, keys in their order) that ``CoreLoader`` reads back."""
+    return yaml.dump(data, Dumper=CoreDumper, sort_keys=False)
