@@ -236,26 +236,35 @@ def load_with_variants(file: str | Path) -> list[LoadedScenario]:
 
 def _load_all(doc: YamlDocument, file: str) -> list[LoadedScenario]:
     """The base and every variant of ``doc``; their problems together, each once."""
-    out: list[LoadedScenario] = []
-    problems: dict[Problem, None] = {}
-    try:
-        out.append(load_document(doc, file))
-    except ScenarioError as exc:
-        problems.update(dict.fromkeys(exc.problems))
     variants = doc.data.get("variants") if isinstance(doc.data, dict) else None
-    for name in variants if isinstance(variants, dict) else ():
+    names = [None, *(variants if isinstance(variants, dict) else ())]
+    loaded, problems = load_each(doc, file, names)
+    if problems:
+        raise ScenarioError(problems)
+    return list(loaded.values())
+
+
+def load_each(doc: YamlDocument, file: str, names, overrides: dict[str, Any] | None = None
+              ) -> tuple[dict[str | None, LoadedScenario], list[Problem]]:
+    """Load the base (``None``) and the variants ``names`` of one parsed file.
+
+    Returns what loaded, by name, and every problem of the others once, those of a variant
+    tagged ``with variant 'NAME': ...`` unless they are in the ``variants`` section itself.
+    This is the one way to load a file's layouts: ``validate``, ``run`` and comparisons use it.
+    """
+    out: dict[str | None, LoadedScenario] = {}
+    problems: dict[Problem, None] = {}
+    for name in names:
         try:
-            out.append(load_document(doc, file, name))
+            out[name] = load_document(doc, file, name, overrides)
         except ScenarioError as exc:
             for p in exc.problems:
                 if p in problems:
                     continue
-                if not (p.path == "variants" or p.path.startswith("variants.")):
+                if name is not None and not (p.path == "variants" or p.path.startswith("variants.")):
                     p = Problem(p.file, p.line, p.path, f"with variant '{name}': {p.message}", p.allowed)
                 problems[p] = None
-    if problems:
-        raise ScenarioError(list(problems))
-    return out
+    return out, list(problems)
 
 
 def resolved_dict(loaded: LoadedScenario) -> dict:
