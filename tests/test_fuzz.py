@@ -17,7 +17,7 @@ from conftest import MINIMAL
 from ptce_flows.cli import main
 from ptce_flows.errors import ScenarioError
 from ptce_flows.experiment import run_replication
-from ptce_flows.scenario import load_scenario
+from ptce_flows.scenario import load_scenario, parse_override
 from ptce_flows.sim.world import build_world
 
 BASE = yaml.safe_load(MINIMAL.read_text())
@@ -127,3 +127,35 @@ def test_cli_on_mutated_scenarios(tmp_path, capsys, data):
     if code == 2:
         assert not out.exists()
         assert str(file) in err
+
+
+HOSTILE_TOKENS = ["1:10", "010", "0o10", "0x1F", "no", "yes", "on", "~", "", "9" * 5000, "-" + "9" * 40,
+                  "[" * 200 + "]" * 200, "{a: " * 80 + "1" + "}" * 80, "&a [*a]", "&a [x, *a]", "*nowhere",
+                  "1e-300", "1e309", "-0", ".nan", "-.inf", "2024-05-01", "{<<: {a: 1}, a: 2}", "1_000",
+                  "!!python/object:os.system", "'quoted'", "[1, 2", "0.049", "50.01", "130.5", "1e-9"]
+PARAM_PATHS = ["seed", "horizon_days", "fleets.collection.payload_t", "fleets.collection.speed_kmh",
+               "fleets.collection.vehicles", "sites.town.supply.biowaste.t_per_day",
+               "sites.platform.capacity_t_per_day", "processes.composting.residence_days", "materials",
+               "sites.farm.demand.compost.t_per_year", "variants", "roads.0.2", "name",
+               ".".join(["sites"] * 80)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(PARAM_PATHS), st.one_of(st.sampled_from(HOSTILE_TOKENS), st.text(max_size=20)))
+def test_hostile_param_values_load_or_fail_cleanly(path, value):
+    """--param PATH=VALUE with YAML 1.1 forms, huge numbers, deep nesting, alias loops: the value
+    parse and the load end in a ScenarioError or a valid scenario, never another exception."""
+    try:
+        key, parsed = parse_override(f"{path}={value}")
+        load_scenario(MINIMAL, overrides={key: parsed, "horizon_days": 20})
+    except ScenarioError as exc:
+        assert exc.problems and all(p.message for p in exc.problems)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, len(MINIMAL.read_text()) - 1), st.sampled_from(HOSTILE_TOKENS))
+def test_hostile_tokens_in_the_text_load_or_fail_cleanly(tmp_path, at, token):
+    text = MINIMAL.read_text()
+    file = tmp_path / "fuzz.yaml"
+    file.write_text(text[:at] + token + text[at:])
+    _check(file)
