@@ -322,12 +322,13 @@ def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: results folder
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not in the main thread (embedded use): leave SIGTERM alone
-        previous = None
-    try:
+    previous = None
+    try:  # the handler is installed inside the try: a SIGTERM right after it still ends cleanly
+        try:
+            previous = signal.getsignal(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:  # not in the main thread (embedded use): leave SIGTERM alone
+            previous = None
         return COMMANDS[args.command](args)
     except InputError as exc:
         if args.debug:
