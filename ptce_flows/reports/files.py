@@ -377,13 +377,23 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _formula(text: str) -> bool:
+    body = text.lstrip("'")
+    return (body.startswith(_FORMULA_START) and not _NUMBER.fullmatch(body)
+            and body not in ("-", "+"))   # a lone sign (the unit of a ratio) runs nothing
+
+
 def safe_cell(text: str) -> str:
     """``text`` as a spreadsheet cannot run it: a cell starting with ``= + - @``, a tab or a
     carriage return gets a leading ``'`` (OWASP, "CSV injection"), unless it is a plain number
-    such as ``-3.5``, which a spreadsheet reads as a number anyway."""
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    such as ``-3.5`` (a spreadsheet reads it as a number anyway) or a lone sign. Leading quotes
+    are looked through, so that :func:`plain_cell` gives back the text exactly."""
+    return "'" + text if _formula(text) else text
+
+
+def plain_cell(text: str) -> str:
+    """The text that :func:`safe_cell` made formula-safe (for reading our own tables back)."""
+    return text[1:] if text.startswith("'") and _formula(text[1:]) else text
 
 
 def _cell(value) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ptce_flows.errors import ScenarioError, UsageError
 from ptce_flows.plotting.data import ResultSet, Series
+from ptce_flows.reports.files import plain_cell
 
 REQUIRED = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml")
 FLOW_NUMBERS = ("mass_t", "trips", "vehicle_km", "tonne_km", "co2_kg")
@@ -123,6 +124,9 @@ def _read_csv(path: Path, needed: tuple[str, ...], numbers: tuple[str, ...]) -> 
                                  f"(found: {', '.join(columns) or 'nothing'})")
     rows = []
     for line, row in enumerate(reader, start=2):
+        if None in row or None in row.values():
+            raise _fail(path.parent, f"{path.name}:{line}: not as many cells as columns")
+        row = {k: plain_cell(v) for k, v in row.items()}   # undo the formula guard of write_csv
         try:
             for c in numbers:
                 row[c] = float(row[c])
