@@ -7,6 +7,7 @@ Exit codes: 0 success; 2 bad input (every problem printed as FILE:LINE: key.path
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -270,7 +271,8 @@ def _run_comparison(args, plan) -> int:
         raise UsageError("give either --jobs (local processes) or --scheduler (a Dask cluster), not both")
     out = Path(args.out) if args.out else default_out_dir(plan)
     _check_out(out, args.force)
-    cache = Path(args.cache) if args.cache else default_cache_dir(out)
+    # absolute: with --out . the cache goes beside the folder, not into it
+    cache = Path(args.cache) if args.cache else default_cache_dir(Path(os.path.abspath(out)))
     if not args.quiet:
         for note in plan.notes:
             _print(note, file=sys.stderr)

@@ -273,3 +273,12 @@ def test_our_file_names():
     with pytest.raises(UsageError):
         with atomic_dir(MINIMAL.parent):    # scenarios/: not ours
             pass
+
+
+def test_compare_out_dot_in_an_empty_folder_keeps_its_cache_outside(tmp_path):
+    here = tmp_path / "here"
+    here.mkdir()
+    proc = run_cli("compare", str(MINIMAL), "--out", ".", "--days", "10", "--quiet", cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    assert (here / "comparison.csv").is_file() and not [p for p in here.iterdir() if p.name.startswith(".")]
+    assert (tmp_path / ".here.runs").is_dir()
