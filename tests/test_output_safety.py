@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from report_support import copy_results
 
 from conftest import MINIMAL, ROOT, run_cli
 from ptce_flows.errors import OutputError, UsageError
 from ptce_flows.reports.files import atomic_dir, is_ours
-from report_support import copy_results
 
 FAST = ("--days", "20", "--quiet")
 
@@ -251,8 +251,9 @@ def test_a_folder_that_cannot_be_created_exits_2(tmp_path, monkeypatch, capsys):
 # --- benchmarks ---------------------------------------------------------------------------------
 
 def test_bench_quick_never_writes_the_tracked_results(tmp_path):
-    from ptce_flows.bench.runner import add_arguments, out_path, write_results
     import argparse
+
+    from ptce_flows.bench.runner import add_arguments, out_path, write_results
 
     p = argparse.ArgumentParser()
     add_arguments(p)

@@ -10,12 +10,12 @@ import os
 from pathlib import Path
 
 import pytest
+from report_support import copy_results
 
 from conftest import MINIMAL, run_cli
 from ptce_flows.errors import UsageError
 from ptce_flows.reports import load
 from ptce_flows.reports.report import write_report
-from report_support import copy_results
 
 
 def edit_json(name: str, change):
