@@ -7,13 +7,19 @@ Exit codes: 0 success; 2 bad input (every problem printed as FILE:LINE: key.path
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
 from pathlib import Path
 
 from ptce_flows import __version__
-from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError
+from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError, printable
+
+
+def _print(*parts, file=None) -> None:
+    """``print`` with control characters escaped: text from a file never drives the terminal."""
+    print(*(printable(p) for p in parts), file=file)
 
 
 def _whole(name: str, minimum: int):
@@ -39,7 +45,7 @@ _seed = _whole("--seed", 0)
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # exit code 2 with a one-line hint
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {printable(message, keep_newlines=False)}\n")
         sys.exit(2)
 
 
@@ -57,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and write its results")
     p.add_argument("file", metavar="SCENARIO.yaml")
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<file stem>/)")
+    _force_option(p)
     p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed)")
     p.add_argument("--replications", type=_positive("--replications"), default=1, metavar="N",
                    help="independent replications (default 1)")
@@ -79,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dpi", type=_positive("--dpi"), default=300, metavar="N",
                    help="resolution of the PNG figures (default 300)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _force_option(p)
 
     p = sub.add_parser("compare", help="compare layouts (variants, files) against a baseline, with 95 %% intervals")
     p.add_argument("files", nargs="+", metavar="SCENARIO.yaml")
@@ -104,6 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _force_option(p) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder that is not a ptce-flows results folder: only ptce-flows's own "
+                        "file names are written, every other file is left as it is")
+
+
+def _check_out(out: Path, force: bool) -> None:
+    """Refuse a results folder that may not be written, before any long computation."""
+    from ptce_flows.reports.files import check_output
+
+    check_output(out, force)
+
+
 def _comparison_options(p, kind: str) -> None:
     p.add_argument("--baseline", metavar="NAME",
                    help="the layout the others are compared with (default: the first; "
@@ -117,6 +138,7 @@ def _comparison_options(p, kind: str) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install 'ptce-flows[cluster]')")
     p.add_argument("--out", metavar="DIR", help=f"results folder (default results/<file stem>-{kind}/)")
+    _force_option(p)
     p.add_argument("--cache", metavar="DIR",
                    help="where finished runs are kept for resuming (default: .<DIR name>.runs beside --out)")
     p.add_argument("--rank-by", default="diverted_t", metavar="KPI",
@@ -140,7 +162,7 @@ def cmd_validate(args) -> int:
                 raise
             failed += 1
             for problem in exc.problems:
-                print(problem.format(), file=sys.stderr)
+                _print(problem.format(), file=sys.stderr)
             continue
         base = scenarios[0]
         spec = base.spec
@@ -148,11 +170,11 @@ def cmd_validate(args) -> int:
         for site in spec.sites.values():
             kinds[site.kind] = kinds.get(site.kind, 0) + 1
         detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
-        print(f"OK {file}: '{spec.name}', {len(spec.sites)} sites ({detail}), {len(spec.fleets)} fleets, "
+        _print(f"OK {file}: '{spec.name}', {len(spec.sites)} sites ({detail}), {len(spec.fleets)} fleets, "
               f"{spec.horizon_days} days, {len(scenarios) - 1} variant(s)")
         for loaded in scenarios:
             for warning in loaded.warnings:
-                print(f"warning: {warning.format()}", file=sys.stderr)
+                _print(f"warning: {warning.format()}", file=sys.stderr)
     return 2 if failed else 0
 
 
@@ -173,26 +195,28 @@ def cmd_run(args) -> int:
     loaded = load_scenario(args.file, variant=args.variant, overrides=overrides or None, check_variants=True)
     if not args.quiet:
         for warning in loaded.warnings:
-            print(f"warning: {warning.format()}", file=sys.stderr)
+            _print(f"warning: {warning.format()}", file=sys.stderr)
     out = Path(args.out) if args.out else default_out_dir(loaded.stem, loaded.variant)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: '{out}' exists and is not a folder")
+    _check_out(out, args.force)
     started = time.perf_counter()
     result = run_scenario(loaded, seed=args.seed, replications=args.replications, jobs=args.jobs)
     disruption = cost_of_disruptions(result)
-    write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
+    from ptce_flows.reports.files import forcing
+
+    with forcing(args.force):
+        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
-        print(headline_table(summary))
+        _print(headline_table(summary))
         if disruption is not None:
-            print(disruption_table(disruption))
-        print(f"\nResults in {out}/ ({time.perf_counter() - started:.2f} s)")
+            _print(disruption_table(disruption))
+        _print(f"\nResults in {out}/ ({time.perf_counter() - started:.2f} s)")
     if args.report:
         from ptce_flows.reports.report import write_report
 
-        written = write_report(out, args.lang or "en", source_text=loaded.text)
+        written = write_report(out, args.lang or "en", source_text=loaded.text, force=args.force)
         if not args.quiet:
-            print(_report_line(out, written))
+            _print(_report_line(out, written))
     return 0
 
 
@@ -207,9 +231,9 @@ def cmd_report(args) -> int:
 
     started = time.perf_counter()
     out = Path(args.results)
-    written = write_report(out, args.lang, args.formats, dpi=args.dpi)
+    written = write_report(out, args.lang, args.formats, dpi=args.dpi, force=args.force)
     if not args.quiet:
-        print(f"{_report_line(out, written)} ({time.perf_counter() - started:.1f} s)")
+        _print(f"{_report_line(out, written)} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -246,14 +270,14 @@ def _run_comparison(args, plan) -> int:
     if args.scheduler and args.jobs:
         raise UsageError("give either --jobs (local processes) or --scheduler (a Dask cluster), not both")
     out = Path(args.out) if args.out else default_out_dir(plan)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: '{out}' exists and is not a folder")
-    cache = Path(args.cache) if args.cache else default_cache_dir(out)
+    _check_out(out, args.force)
+    # absolute: with --out . the cache goes beside the folder, not into it
+    cache = Path(args.cache) if args.cache else default_cache_dir(Path(os.path.abspath(out)))
     if not args.quiet:
         for note in plan.notes:
-            print(note, file=sys.stderr)
+            _print(note, file=sys.stderr)
         for warning in dict.fromkeys(w.format() for lay in plan.layouts for w in lay.loaded.warnings):
-            print(f"warning: {warning}", file=sys.stderr)
+            _print(f"warning: {warning}", file=sys.stderr)
     bar = None if args.quiet else ProgressBar()
     try:
         try:
@@ -262,19 +286,22 @@ def _run_comparison(args, plan) -> int:
             if bar is not None:
                 bar.close()
     except KeyboardInterrupt:
-        print(f"interrupted: previous results left as they were; finished runs are kept in {cache}/, "
+        _print(f"interrupted: previous results left as they were; finished runs are kept in {cache}/, "
               "rerun the same command to resume", file=sys.stderr)
         return 130
-    write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
+    from ptce_flows.reports.files import forcing
+
+    with forcing(args.force):
+        write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
     for failure in comp.failures:
-        print(f"failed: {failure.format()}", file=sys.stderr)
+        _print(f"failed: {failure.format()}", file=sys.stderr)
     if not args.quiet:
-        print(console_summary(comp))
+        _print(console_summary(comp))
         ex = comp.execution
-        print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused, "
+        _print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused, "
               f"{len(ex.failures)} failed; {ex.wall_time_s:.2f} s)")
     if comp.failures:
-        print(f"error: {len(comp.failures)} of {plan.runs} runs failed (listed above); the tables use "
+        _print(f"error: {len(comp.failures)} of {plan.runs} runs failed (listed above); the tables use "
               "the others", file=sys.stderr)
         return 1
     return 0
@@ -297,12 +324,13 @@ def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: results folder
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not in the main thread (embedded use): leave SIGTERM alone
-        previous = None
-    try:
+    previous = None
+    try:  # the handler is installed inside the try: a SIGTERM right after it still ends cleanly
+        try:
+            previous = signal.getsignal(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:  # not in the main thread (embedded use): leave SIGTERM alone
+            previous = None
         return COMMANDS[args.command](args)
     except InputError as exc:
         if args.debug:
@@ -310,22 +338,22 @@ def main(argv: list[str] | None = None) -> int:
         problems = getattr(exc, "problems", None)
         if problems:
             for problem in problems:
-                print(problem.format(), file=sys.stderr)
+                _print(problem.format(), file=sys.stderr)
         else:
-            print(f"error: {exc}", file=sys.stderr)
+            _print(f"error: {exc}", file=sys.stderr)
         return 2
     except PtceFlowsError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        _print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted: previous results left as they were", file=sys.stderr)
+        _print("interrupted: previous results left as they were", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so plainly
         if args.debug:
             raise
-        print(f"internal error (a bug in ptce-flows, please report it): {type(exc).__name__}: {exc}\n"
+        _print(f"internal error (a bug in ptce-flows, please report it): {type(exc).__name__}: {exc}\n"
               "rerun with --debug for the traceback", file=sys.stderr)
         return 1
     finally:

@@ -11,7 +11,28 @@ at once, each formatted as ``FILE:LINE: key.path: what is wrong (what is allowed
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# C0 controls but newline, DEL, C1 controls, and the Unicode marks that reorder or hide text
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL_ALL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object, keep_newlines: bool = True) -> str:
+    """``text`` safe for a terminal: control characters shown escaped (``\\x1b``), never sent raw.
+
+    Text read from a file (a scenario name, a bad value echoed in a message) can hold escape
+    sequences that retitle, clear or rewrite the user's terminal. Everything the CLI prints
+    goes through here. Newlines are kept unless ``keep_newlines`` is false.
+    """
+    pattern = _CONTROL if keep_newlines else _CONTROL_ALL
+    return pattern.sub(_escape, str(text))
 
 
 @dataclass(frozen=True)
@@ -33,11 +54,12 @@ class Problem:
     allowed: str = ""
 
     def format(self) -> str:
+        """The one-line message, with any control character escaped (see :func:`printable`)."""
         where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
         text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
         if self.allowed:
             text += f" ({self.allowed})"
-        return text
+        return printable(text, keep_newlines=False)
 
 
 class PtceFlowsError(Exception):
@@ -74,6 +96,11 @@ class NetworkError(ScenarioError):
 
 class UsageError(InputError):
     """A command-line value is wrong (a bad --param, an unknown variant name)."""
+
+
+class OutputError(InputError):
+    """The results cannot be written where asked (full disk, read-only or forbidden folder, a
+    link in the way): the user's environment, not a bug; exit code 2, nothing half-written."""
 
 
 class SimulationError(PtceFlowsError):

@@ -117,11 +117,14 @@ def test_replication_i_does_not_depend_on_count():
 
 def test_rerun_replaces_folder_without_mixing(tmp_path):
     out = tmp_path / "res"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
+    assert run_cli("run", str(MINIMAL), "--out", str(out), "--quiet", "--days", "20").returncode == 0
+    (out / "report.en.html").write_text("a report of the 20-day results")   # ours, now stale
+    (out / "notes.txt").write_text("mine")                                  # not ours: kept
     proc = run_cli("run", str(MINIMAL), "--out", str(out), "--quiet")
     assert proc.returncode == 0 and proc.stdout == ""
-    assert {p.name for p in out.iterdir()} == FILES
+    assert {p.name for p in out.iterdir()} == FILES | {"notes.txt"}
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "summary.json").read_text())["horizon_days"] == 365
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

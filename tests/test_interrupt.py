@@ -66,10 +66,11 @@ def test_killed_run_leaves_previous_results(previous, sig, delay):
         assert _snapshot(out) in (before, now)
 
 
-def test_exception_while_writing_keeps_previous(tmp_path, monkeypatch):
+def test_exception_while_writing_keeps_previous(tmp_path, monkeypatch, capsys):
     out = tmp_path / "res"
     out.mkdir()
     (out / "summary.json").write_text("old")
+    (out / "manifest.json").write_text('{"package": "ptce-flows"}')  # a results folder of ours
     calls = []
 
     def failing_csv(path, rows, columns=None):
@@ -80,8 +81,10 @@ def test_exception_while_writing_keeps_previous(tmp_path, monkeypatch):
     from ptce_flows.cli import main
 
     code = main(["run", str(MINIMAL), "--out", str(out), "--quiet"])
-    assert code == 1 and calls
-    assert _snapshot(out) == {"summary.json": b"old"}
+    # a full disk is the user's environment, not a bug: exit 2 and a message saying so
+    assert code == 2 and calls
+    assert "the disk is full" in capsys.readouterr().err
+    assert _snapshot(out) == {"summary.json": b"old", "manifest.json": b'{"package": "ptce-flows"}'}
     assert [p.name for p in tmp_path.iterdir()] == ["res"]
 
 
@@ -100,14 +103,16 @@ def test_recover_restores_previous_after_kill_between_renames(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
 
 
-def test_atomic_dir_replaces_whole_folder(tmp_path):
+def test_atomic_dir_replaces_our_files_and_keeps_the_others(tmp_path):
     target = tmp_path / "res"
     with atomic_dir(target) as tmp:
+        (tmp / "manifest.json").write_text('{"package": "ptce-flows"}')
         (tmp / "a.txt").write_text("1")
-        (tmp / "stale.txt").write_text("x")
-    with atomic_dir(target) as tmp:
+        (tmp / "flows.csv").write_text("stale")
+    with atomic_dir(target) as tmp:     # flows.csv is ours and not rewritten: stale, dropped
+        (tmp / "manifest.json").write_text('{"package": "ptce-flows"}')
         (tmp / "a.txt").write_text("2")
-    assert sorted(p.name for p in target.iterdir()) == ["a.txt"]
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt", "manifest.json"]
     assert (target / "a.txt").read_text() == "2"
     with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
         (tmp / "a.txt").write_text("3")

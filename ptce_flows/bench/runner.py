@@ -228,27 +228,59 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
+#: where ``--quick`` writes by default: its sizes check the harness, not the figures, so it
+#: never replaces the tracked benchmarks/results.json unless ``--out`` names it
+QUICK_OUT = Path("results") / "bench-quick.json"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``ptce-flows bench`` (shared with ``python benchmarks/run.py``)."""
-    default = ROOT / "benchmarks" if (ROOT / "benchmarks").is_dir() else Path.cwd()
-    p.add_argument("--out", default=str(default / "results.json"), metavar="FILE",
-                   help="where to write the figures (default benchmarks/results.json)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help=f"where to write the figures (default benchmarks/results.json; with --quick, {QUICK_OUT})")
     p.add_argument("--repeat", type=int, default=3, metavar="N", help="timed repeats per case, best kept (default 3)")
     p.add_argument("--quick", action="store_true", help="small sizes: checks the harness in seconds, not the figures")
 
 
+def out_path(args: argparse.Namespace) -> Path:
+    """The file ``args`` asks for: ``--out``, else the tracked results.json (full runs) or
+    ``results/bench-quick.json`` in the current folder (quick runs)."""
+    if args.out:
+        return Path(args.out)
+    if args.quick:
+        return QUICK_OUT
+    return (ROOT / "benchmarks" if (ROOT / "benchmarks").is_dir() else Path.cwd()) / "results.json"
+
+
+def write_results(path: Path, results: dict) -> None:
+    """Write ``results`` to ``path`` whole or not at all (a temporary file renamed into place)."""
+    from ptce_flows.errors import OutputError
+
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir() or path.is_symlink():
+            raise OutputError(f"--out: '{path}' is a folder or a link: give a file name")
+        tmp.write_text(json.dumps(results, indent=1) + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def run(args: argparse.Namespace) -> int:
-    """Measure, write ``args.out``, print the table. Returns 0: a missed target is a finding,
+    """Measure, write the results file, print the table. Returns 0: a missed target is a finding,
     shown as NOT MET in the table and in results.json, not a failure of the command."""
     started = time.perf_counter()
+    path = out_path(args)
     results = measure(args.quick, max(1, args.repeat), log=lambda msg: print(msg, file=sys.stderr))
-    out = os.path.relpath(args.out, ROOT) if Path(args.out).resolve().is_relative_to(ROOT) else args.out
+    out = os.path.relpath(path, ROOT) if path.resolve().is_relative_to(ROOT) else str(path)
     results["command"] = f"ptce-flows bench --repeat {args.repeat} --out {out}" + (" --quick" if args.quick else "")
     results["wall_time_s"] = time.perf_counter() - started
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+    write_results(path, results)
     print(table(results))
-    print(f"\nwritten {args.out} ({results['wall_time_s']:.0f} s)")
+    print(f"\nwritten {path} ({results['wall_time_s']:.0f} s)")
     return 0
 
 

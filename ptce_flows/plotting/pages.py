@@ -19,7 +19,14 @@ from matplotlib.figure import Figure
 from ptce_flows.i18n import tr
 from ptce_flows.plotting import figures as report_figures
 from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.style import FIG_WIDTH_IN, FONT_SIZE, TEXT, style, text_width_pt
+from ptce_flows.plotting.style import (
+    FIG_WIDTH_IN,
+    FONT_SIZE,
+    TEXT,
+    literal_text,
+    style,
+    text_width_pt,
+)
 
 PAGE_W, PAGE_H = 8.27, 11.69
 MARGIN_X = (PAGE_W - FIG_WIDTH_IN) / 2.0
@@ -32,25 +39,55 @@ def chars_per(width_in: float, size: float) -> int:
     return max(8, int(width_in * 72.0 / (CHAR_EM * size)))
 
 
+#: no glyph of the font is narrower than this share of the font size (DejaVu Sans: "i", "'"
+#: about 0.27): a longer string cannot fit, and is not measured
+MIN_CHAR_EM = 0.15
+
+
 def wrap_text(text: str, width_in: float, size: float, bold: bool = False) -> list[str]:
-    """Greedy word wrap of ``text`` to ``width_in`` inches, measuring each line."""
+    """Greedy word wrap of ``text`` to ``width_in`` inches, measuring each line.
+
+    Words too long for a line are cut into pieces that fit. The work is linear in the length
+    of the text: no string longer than a line can be is ever measured, and a long word is cut
+    piece by piece with a bisection on the piece (a 50 KB token takes milliseconds).
+    """
     limit = width_in * 72.0
+    most = int(limit / (MIN_CHAR_EM * size)) + 1
+
+    def fits(piece: str) -> bool:
+        return len(piece) <= most and text_width_pt(piece, size, bold) <= limit
+
     lines: list[str] = []
     for para in str(text).split("\n"):
         line = ""
         for word in para.split():
             trial = f"{line} {word}" if line else word
-            if line and text_width_pt(trial, size, bold) > limit:
-                lines.append(line)
-                line = word
-            else:
+            if fits(trial):
                 line = trial
-            while text_width_pt(line, size, bold) > limit and len(line) > 1:  # a word too long
-                cut = max(1, int(len(line) * limit / text_width_pt(line, size, bold)))
-                lines.append(line[:cut])
-                line = line[cut:]
+                continue
+            if line:
+                lines.append(line)
+            pieces = [word] if fits(word) else _cut(word, fits, most)
+            lines.extend(pieces[:-1])
+            line = pieces[-1]
         lines.append(line)
     return lines or [""]
+
+
+def _cut(word: str, fits, most: int) -> list[str]:
+    """``word`` in pieces that each fit (the longest prefix that fits, by bisection)."""
+    pieces = []
+    while word:
+        low, high = 1, min(len(word), most)   # the first character always goes (no empty piece)
+        while low < high:
+            mid = (low + high + 1) // 2
+            if fits(word[:mid]):
+                low = mid
+            else:
+                high = mid - 1
+        pieces.append(word[:low])
+        word = word[low:]
+    return pieces
 
 
 def wrap_path(path: str, width: int) -> list[str]:
@@ -237,5 +274,5 @@ def render_pdf(pages: list[Figure], title: str = "", lang: str = "en") -> bytes:
         with PdfPages(buf, metadata={"Title": title, "Creator": "ptce-flows", "CreationDate": None,
                                      "Subject": "ptce-flows report", "Keywords": lang}) as pdf:
             for fig in pages:
-                pdf.savefig(fig)
+                pdf.savefig(literal_text(fig))
     return buf.getvalue()

@@ -31,6 +31,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.text import Text
 from matplotlib.ticker import Formatter
 
 from ptce_flows.i18n import fmt_number
@@ -112,6 +113,9 @@ RC = {
     "svg.hashsalt": "ptce-flows",  # stable ids: the same figure gives the same file
     "pdf.fonttype": 42,       # TrueType in PDF (editable text)
     "axes.formatter.use_mathtext": False,
+    # labels come from the user's scenario: "$5 and $10" is text, never TeX (mathtext would eat
+    # the dollars, and an unknown macro would crash the report); see also literal_text()
+    "text.parse_math": False,
     "axes.unicode_minus": True,
 }
 
@@ -222,8 +226,20 @@ def number_formatter(lang: str = "en", decimals: int | None = None) -> Formatter
     return _LocaleFormatter(lang, decimals)
 
 
+def literal_text(fig: Figure) -> Figure:
+    """Make every text of ``fig`` literal (no mathtext), whatever rcParams it was made under.
+
+    Figures made inside :func:`style` already are (``text.parse_math`` is off there); this
+    covers text added elsewhere. Called before every rendering.
+    """
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
+
+
 def render(fig: Figure, fmt: str, dpi: float = 300) -> bytes:
     """The figure as ``png``, ``svg`` or ``pdf`` bytes (nothing is written to disk here)."""
+    literal_text(fig)
     buf = io.BytesIO()
     if fmt == "png":
         FigureCanvasAgg(fig)  # the Agg canvas, whatever backend pyplot may use elsewhere
@@ -235,6 +251,7 @@ def render(fig: Figure, fmt: str, dpi: float = 300) -> bytes:
 
 def render_svg_paths(fig: Figure) -> bytes:
     """SVG with text drawn as paths: looks the same without the fonts (for embedding in HTML)."""
+    literal_text(fig)
     buf = io.BytesIO()
     with style(), matplotlib.rc_context({"svg.fonttype": "path"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})

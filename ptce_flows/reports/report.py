@@ -11,20 +11,19 @@ adds to the folder::
 
 Files are named by language so that an English and a French report live side by side.
 Everything is rendered in memory first; then the folder is rebuilt in a temporary sibling
-(existing files hard-linked, new ones written) and swapped in with ``atomic_dir``: an error
-or an interruption leaves the folder exactly as it was, never half-written.
+(new files written, the other files hard-linked, links copied as links) and swapped in with
+``atomic_dir``: an error or an interruption leaves the folder exactly as it was, never
+half-written, and no link planted in the folder is ever written or deleted through.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 from ptce_flows.errors import UsageError
 from ptce_flows.i18n import LANGS, check_lang
-from ptce_flows.reports.files import atomic_dir
+from ptce_flows.reports.files import atomic_dir, check_output, is_report_file
 from ptce_flows.reports.load import SOURCE_NAME, check_folder, load_results
 
 FORMATS = ("png", "svg", "pdf", "html")
@@ -52,12 +51,6 @@ def check_formats(formats: Iterable[str] | None) -> tuple[str, ...]:
 def render_report(folder: str | Path, lang: str = "en", formats: Iterable[str] | None = None,
                   dpi: float = DEFAULT_DPI, source_text: str | None = None) -> dict[str, bytes]:
     """Every report file as ``{relative path: bytes}``, nothing written (see :func:`write_report`)."""
-    from ptce_flows.plotting.figures import make_figure
-    from ptce_flows.plotting.style import render, render_svg_paths
-    from ptce_flows.reports.content import report_content
-    from ptce_flows.reports.html import html_report
-    from ptce_flows.reports.pdf import pdf_report
-
     try:
         lang = check_lang(lang)
     except ValueError as exc:
@@ -67,6 +60,23 @@ def render_report(folder: str | Path, lang: str = "en", formats: Iterable[str] |
         raise UsageError(f"--dpi must be between 1 and 1200, found {dpi}")
     results = load_results(folder, source_text)
     results.lang = lang
+    try:
+        return _render(folder, results, lang, formats, dpi)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as exc:
+        # load_results checks what the figures read; a folder tampered with in a way it does not
+        # foresee still ends as an input error (with --debug, the traceback shows the cause)
+        raise UsageError(f"{folder}: the results cannot be drawn, a file looks damaged or was written by "
+                         f"another version ({type(exc).__name__}: {str(exc)[:200]}); rerun the scenario "
+                         "to rebuild the folder") from exc
+
+
+def _render(folder: Path, results, lang: str, formats: tuple[str, ...], dpi: float) -> dict[str, bytes]:
+    from ptce_flows.plotting.figures import make_figure
+    from ptce_flows.plotting.style import render, render_svg_paths
+    from ptce_flows.reports.content import report_content
+    from ptce_flows.reports.html import html_report
+    from ptce_flows.reports.pdf import pdf_report
+
     content = report_content(results, lang)
     files: dict[str, bytes] = {}
     svgs: dict[str, bytes] = {}
@@ -81,21 +91,14 @@ def render_report(folder: str | Path, lang: str = "en", formats: Iterable[str] |
         files[f"report.{lang}.pdf"] = pdf_report(results, content)
     if "html" in formats:
         files[f"report.{lang}.html"] = html_report(results, content, svgs).encode("utf-8")
-    if results.source_text and not (Path(folder) / SOURCE_NAME).exists():
+    source = Path(folder) / SOURCE_NAME
+    if results.source_text and not (source.exists() or source.is_symlink()):
         files[SOURCE_NAME] = results.source_text.encode("utf-8")
     return files
 
 
-def _link_or_copy(src: str, dst: str) -> str:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-    return dst
-
-
 def write_report(folder: str | Path, lang: str = "en", formats: Iterable[str] | None = None,
-                 dpi: float = DEFAULT_DPI, source_text: str | None = None) -> list[Path]:
+                 dpi: float = DEFAULT_DPI, source_text: str | None = None, force: bool = False) -> list[Path]:
     """Render the report of ``folder`` and add it to the folder atomically.
 
     Args:
@@ -104,6 +107,8 @@ def write_report(folder: str | Path, lang: str = "en", formats: Iterable[str] | 
         formats: any of ``png``, ``svg`` (the figures), ``pdf``, ``html`` (None: all).
         dpi: resolution of the PNG figures.
         source_text: the original scenario text if the caller has it (``run --report``).
+        force: write even if ``folder`` has no manifest.json of ptce-flows (only the report's
+            own files are written then; see ``reports.files``).
 
     Returns:
         The paths written, inside ``folder``.
@@ -112,21 +117,18 @@ def write_report(folder: str | Path, lang: str = "en", formats: Iterable[str] | 
         UsageError: bad folder, language or format (nothing is written).
     """
     folder = check_folder(folder)
+    check_output(folder, force)
     files = render_report(folder, lang, formats, dpi, source_text)
     chosen = check_formats(formats)
     lang = check_lang(lang)
-    with atomic_dir(folder) as tmp:
-        shutil.copytree(folder, tmp, symlinks=True, dirs_exist_ok=True, copy_function=_link_or_copy)
-        stale = tmp / "figures" / lang
-        if stale.is_dir():  # figures of this language in the formats redone: replaced as a set
-            for path in stale.iterdir():
-                if path.suffix.lstrip(".") in chosen and path.is_file():
-                    path.unlink()
+
+    def stale(rel: str) -> bool:  # this language's report in the formats redone: replaced as a set
+        return is_report_file(rel, langs=(lang,), formats=chosen)
+
+    with atomic_dir(folder, drop=stale, force=force) as tmp:
         for rel, data in files.items():
-            path = tmp / rel
+            path = tmp / rel  # tmp is a fresh folder: nothing in it is a link
             path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists():
-                path.unlink()  # never write through a hard link into the old folder
             path.write_bytes(data)
     return [folder / rel for rel in files]
 

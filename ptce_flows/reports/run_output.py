@@ -14,7 +14,14 @@ import simpy
 from ptce_flows import __version__
 from ptce_flows.experiment import RunResult, replication_seeds
 from ptce_flows.metrics.aggregate import _rounded, flow_rows, summary_dict, timeseries_rows
-from ptce_flows.reports.files import atomic_dir, write_csv, write_json, write_yaml
+from ptce_flows.reports.files import (
+    atomic_dir,
+    is_ours,
+    is_report_file,
+    write_csv,
+    write_json,
+    write_yaml,
+)
 from ptce_flows.scenario.loader import resolved_dict
 
 FLOW_FIELDS = ["scenario", "origin", "destination", "material", "fleet",
@@ -55,13 +62,34 @@ def manifest(result: RunResult, command: list[str]) -> dict:
     }
 
 
+#: the files whose content a report describes: when a rerun leaves them byte for byte the
+#: same, the reports already in the folder (either language) still describe it and are kept
+RESULT_FILES = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml")
+
+
+def _same_results(old: Path, new: Path) -> bool:
+    for name in RESULT_FILES:
+        a, b = old / name, new / name
+        try:
+            if a.is_symlink() or not a.is_file() or a.stat().st_size != b.stat().st_size:
+                return False
+            if a.read_bytes() != b.read_bytes():
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def write_run(result: RunResult, out_dir: str | Path, command: list[str],
               disruption: dict | None = None) -> Path:
     """Write every result file of ``result`` into ``out_dir`` (replacing it atomically).
 
     ``disruption`` (from ``faults.cost_of_disruptions``) adds a ``disruption`` section to the
     summary. The original scenario text is kept as ``scenario.yaml`` (its comments hold the
-    sources of the figures).
+    sources of the figures). Files of ours already in ``out_dir`` are replaced; reports
+    (``report.*``, ``figures/``) are kept only if the results are byte for byte the same,
+    otherwise they would describe results that are gone. Files that are not ours are kept
+    (see ``reports.files``).
     """
     loaded = result.loaded
     summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
@@ -75,11 +103,17 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
         row["scenario"] = loaded.label
     header = (f"# Resolved scenario: every default filled in.\n# Source: {loaded.file}"
               f"{' variant ' + loaded.variant if loaded.variant else ''} (sha256 {loaded.sha256[:12]})\n")
-    with atomic_dir(out_dir) as tmp:
+    unchanged = [False]
+
+    def stale(rel: str) -> bool:
+        return is_ours(rel) and not (unchanged[0] and is_report_file(rel))
+
+    with atomic_dir(out_dir, drop=stale) as tmp:
         write_json(tmp / "summary.json", summary)
         write_csv(tmp / "flows.csv", flows, FLOW_FIELDS)
         write_csv(tmp / "timeseries.csv", series, SERIES_FIELDS)
         write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(loaded), header)
         (tmp / "scenario.yaml").write_text(loaded.text, encoding="utf-8")
         write_json(tmp / "manifest.json", manifest(result, command))
+        unchanged[0] = _same_results(Path(out_dir), tmp)
     return Path(out_dir)
