@@ -143,7 +143,14 @@ def test_wrap_text_of_a_50_kb_word_is_linear(monkeypatch):
 
 
 def test_run_report_with_a_50_kb_description(tmp_path):
+    # a description is at most 5,000 characters: 50 KB is refused before anything is written ...
     file = scenario(tmp_path, description="y" * 50_000)
+    proc = run_cli("run", str(file), "--out", str(tmp_path / "r"), "--days", "20", "--quiet", "--report")
+    assert proc.returncode == 2, proc.stderr
+    assert "description" in proc.stderr and "5000" in proc.stderr.replace(",", "")
+    assert not (tmp_path / "r").exists()
+    # ... and the longest one allowed, a single 5,000-character token, is reported promptly
+    file = scenario(tmp_path, description="y" * 5_000)
     started = time.perf_counter()
     proc = run_cli("run", str(file), "--out", str(tmp_path / "r"), "--days", "20", "--quiet", "--report",
                    timeout=120)
