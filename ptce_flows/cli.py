@@ -7,10 +7,13 @@ Exit codes: 0 success; 2 bad input (every problem printed as FILE:LINE: key.path
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from ptce_flows import __version__
 from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError
@@ -60,8 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed)")
     p.add_argument("--replications", type=_positive("--replications"), default=1, metavar="N",
                    help="independent replications (default 1)")
-    p.add_argument("--jobs", type=_positive("--jobs"), default=1, metavar="N",
+    p.add_argument("--jobs", type=_positive("--jobs"), metavar="N",
                    help="worker processes for replications (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the replications on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                        "(only one you control: see docs/compare.md)")
+    p.add_argument("--cache", metavar="DIR",
+                   help="where finished runs are kept for resuming (default: .<DIR name>.runs beside --out)")
     p.add_argument("--days", type=_positive("--days"), metavar="N", help="horizon in days (overrides the file)")
     p.add_argument("--variant", metavar="NAME", help="run a variant defined in the scenario")
     p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
@@ -125,6 +133,88 @@ def _comparison_options(p, kind: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no tables, only errors")
 
 
+# --------------------------------------------------------------------------- --param grids
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_RANGE = re.compile(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*:\s*({_NUMBER})\s*$")
+
+#: the flag behind each ``PlanError.option``
+_PLAN_FLAGS = {"baseline": "--baseline", "variants": "--variants", "rank_by": "--rank-by", "grid": "--param"}
+
+
+def parse_sweep_param(text: str) -> tuple[str, list[Any]]:
+    """``PATH=START:STOP:STEP`` (STOP included) or ``PATH=a,b,c`` (each read as YAML).
+
+    Raises:
+        UsageError: the text is not of either form, or the range is empty or too long.
+    """
+    from ptce_flows.experiment.plans import MAX_POINTS
+    from ptce_flows.scenario.loader import parse_override
+
+    if "=" not in text:
+        raise UsageError(f"--param: expected PATH=START:STOP:STEP or PATH=a,b,c, found '{text}'")
+    path, spec = text.split("=", 1)
+    path = path.strip()
+    if not path:
+        raise UsageError(f"--param: missing key path before '=' in '{text}'")
+    match = _RANGE.match(spec)
+    if match:
+        values = _range(path, *match.groups())
+    else:
+        values = [parse_override(f"{path}={item}")[1] for item in _split_top(spec)]
+        if not values:
+            raise UsageError(f"--param {path}: no value given")
+    if len(values) > MAX_POINTS:
+        raise UsageError(f"--param {path}: {len(values)} values, more than {MAX_POINTS}")
+    return path, values
+
+
+def _range(path: str, start_s: str, stop_s: str, step_s: str) -> list:
+    from ptce_flows.experiment.plans import MAX_POINTS
+
+    as_int = all(re.fullmatch(r"[-+]?\d+", s) for s in (start_s, stop_s, step_s))
+    start, stop, step = (int(s) if as_int else float(s) for s in (start_s, stop_s, step_s))
+    if step == 0:
+        raise UsageError(f"--param {path}: the step of {start_s}:{stop_s}:{step_s} is 0")
+    count = math.floor((stop - start) / step + 1e-9) + 1
+    if count < 1:
+        raise UsageError(f"--param {path}: {start_s}:{stop_s}:{step_s} is empty "
+                         "(START:STOP:STEP goes from START towards STOP by STEP)")
+    if count > MAX_POINTS:
+        raise UsageError(f"--param {path}: {start_s}:{stop_s}:{step_s} has {count} values, "
+                         f"more than {MAX_POINTS}")
+    if as_int:
+        return [start + i * step for i in range(count)]
+    return [float(round(start + i * step, 10)) for i in range(count)]
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside brackets and braces: ``{cv: 0.1},{cv: 0.3}`` -> two items."""
+    items, depth, current = [], 0, []
+    for char in text:
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current).strip())
+    return [item for item in items if item]
+
+
+def _plan(make, *args):
+    """Call a plan builder; name the flag of what it refuses."""
+    from ptce_flows.experiment.plans import PlanError
+
+    try:
+        return make(*args)
+    except PlanError as exc:
+        raise UsageError(f"{_PLAN_FLAGS.get(exc.option, exc.option)}: {exc}") from None
+
+
 def cmd_validate(args) -> int:
     from ptce_flows.scenario import load_with_variants
     from ptce_flows.sim.world import build_world
@@ -158,14 +248,16 @@ def cmd_validate(args) -> int:
 
 def cmd_run(args) -> int:
     from ptce_flows.experiment import run_scenario
-    from ptce_flows.faults import cost_of_disruptions
+    from ptce_flows.experiment.cache import default_cache_dir
+    from ptce_flows.experiment.faults import cost_of_disruptions
     from ptce_flows.metrics.aggregate import summary_dict
-    from ptce_flows.reports.console import disruption_table, headline_table
+    from ptce_flows.reports.console import ProgressBar, disruption_table, headline_table
     from ptce_flows.reports.run_output import default_out_dir, write_run
     from ptce_flows.scenario import load_scenario, parse_override
 
     if args.lang and not args.report:
         raise UsageError("--lang sets the language of the report: add --report")
+    _check_backend(args)
     overrides = dict(parse_override(p) for p in args.param)
     if args.days is not None:
         overrides["horizon_days"] = args.days
@@ -177,9 +269,16 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else default_out_dir(loaded.stem, loaded.variant)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: '{out}' exists and is not a folder")
+    cache = Path(args.cache) if args.cache else default_cache_dir(out)
     started = time.perf_counter()
-    result = run_scenario(loaded, seed=args.seed, replications=args.replications, jobs=args.jobs)
-    disruption = cost_of_disruptions(result)
+    bar = None if args.quiet or args.replications == 1 else ProgressBar(label="replications")
+    try:
+        result = run_scenario(loaded, seed=args.seed, replications=args.replications, jobs=args.jobs or 1,
+                              scheduler=args.scheduler, cache_dir=cache, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    disruption = cost_of_disruptions(result, scheduler=args.scheduler, cache_dir=cache)
     write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
@@ -223,28 +322,34 @@ def _fixed_overrides(params: list[str], days: int | None) -> dict:
 
 
 def cmd_compare(args) -> int:
-    from ptce_flows.compare import plan_compare
+    from ptce_flows.experiment.plans import plan_compare
 
-    plan = plan_compare(args.files, args.variants, args.baseline, args.seed, args.replications,
-                        args.rank_by, _fixed_overrides(args.param, args.days))
+    _check_backend(args)
+    plan = _plan(plan_compare, args.files, args.variants, args.baseline, args.seed, args.replications,
+                 args.rank_by, _fixed_overrides(args.param, args.days))
     return _run_comparison(args, plan)
 
 
 def cmd_sweep(args) -> int:
-    from ptce_flows.compare import plan_sweep
+    from ptce_flows.experiment.plans import plan_sweep
 
-    plan = plan_sweep(args.file, args.param, args.baseline, args.seed, args.replications, args.rank_by,
-                      args.variant, _fixed_overrides([], args.days))
+    _check_backend(args)
+    grid = [parse_sweep_param(p) for p in args.param]
+    plan = _plan(plan_sweep, args.file, grid, args.baseline, args.seed, args.replications, args.rank_by,
+                 args.variant, _fixed_overrides([], args.days))
     return _run_comparison(args, plan)
 
 
-def _run_comparison(args, plan) -> int:
-    from ptce_flows.compare import default_cache_dir, default_out_dir, run_plan
-    from ptce_flows.execution import ProgressBar
-    from ptce_flows.reports.comparison_output import console_summary, write_comparison
-
+def _check_backend(args) -> None:
     if args.scheduler and args.jobs:
         raise UsageError("give either --jobs (local processes) or --scheduler (a Dask cluster), not both")
+
+
+def _run_comparison(args, plan) -> int:
+    from ptce_flows.experiment.plans import default_cache_dir, default_out_dir, run_plan
+    from ptce_flows.reports.compare_output import console_summary, write_comparison
+    from ptce_flows.reports.console import ProgressBar
+
     out = Path(args.out) if args.out else default_out_dir(plan)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: '{out}' exists and is not a folder")

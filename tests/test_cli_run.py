@@ -122,7 +122,8 @@ def test_rerun_replaces_folder_without_mixing(tmp_path):
     proc = run_cli("run", str(MINIMAL), "--out", str(out), "--quiet")
     assert proc.returncode == 0 and proc.stdout == ""
     assert {p.name for p in out.iterdir()} == FILES
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # no temporary folder left behind; only the run cache beside the results (docs/compare.md)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".res.runs"]
 
 
 def test_default_out_dir_and_days(tmp_path):

@@ -20,7 +20,6 @@ from matplotlib.transforms import Bbox
 
 from ptce_flows.i18n import fmt_number, fmt_qty, tr
 from ptce_flows.network import haversine_km
-from ptce_flows.plotting.data import ResultSet
 from ptce_flows.plotting.labels import MapLabel, place_map_labels
 from ptce_flows.plotting.maplayout import (
     MapLayout,
@@ -39,6 +38,7 @@ from ptce_flows.plotting.style import (
     figure,
     material_colors,
 )
+from ptce_flows.results.resultset import ResultSet
 
 #: marker areas (points^2): sources scale with tonnage up to SOURCE_MAX
 SOURCE_MIN, SOURCE_MAX = 18.0, 420.0

@@ -1,7 +1,7 @@
 """A layered Sankey diagram of the material flows, drawn with patches.
 
 Four columns (sources, treatment sites, products and losses, destinations; see
-:func:`ptce_flows.plotting.derive.sankey_graph`), node heights proportional to tonnes, bands
+:func:`ptce_flows.results.derive.sankey_graph`), node heights proportional to tonnes, bands
 as cubic Bézier ribbons coloured by material. Nodes are ordered by the barycentre of their
 neighbours to limit crossings; labels are spread so that they never overlap, with a leader
 line when a label had to move away from its node.
@@ -16,8 +16,6 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
 from ptce_flows.i18n import fmt_qty, tr
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import SankeyGraph, sankey_graph
 from ptce_flows.plotting.labels import spread_1d
 from ptce_flows.plotting.style import (
     FIG_WIDTH_IN,
@@ -28,6 +26,8 @@ from ptce_flows.plotting.style import (
     kind_color,
     material_colors,
 )
+from ptce_flows.results.derive import SankeyGraph, sankey_graph
+from ptce_flows.results.resultset import ResultSet
 
 #: x of each column (axes fraction) and width of a node bar
 COLUMN_X = (0.175, 0.40, 0.615, 0.79)
@@ -95,7 +95,7 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
     """Draw the Sankey diagram of ``results`` on ``ax`` (a new figure when None); return ``ax``.
 
     ``graph`` may be given to draw a graph made (or edited) elsewhere; by default it is
-    :func:`~ptce_flows.plotting.derive.sankey_graph` of ``results``.
+    :func:`~ptce_flows.results.derive.sankey_graph` of ``results``.
     """
     graph = graph or sankey_graph(results, lang)
     if ax is None:

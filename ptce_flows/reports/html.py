@@ -13,9 +13,9 @@ import base64
 import html
 
 from ptce_flows.i18n import tr
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import kpi_rows
 from ptce_flows.reports.content import ReportContent, reference_text
+from ptce_flows.results.derive import kpi_rows
+from ptce_flows.results.resultset import ResultSet
 
 CSS = """
 :root { --ink: #222; --muted: #5a5a5a; --rule: #d9d9d9; --band: #f5f5f5; --head: #e8eef4; }

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from ptce_flows.errors import UsageError
-from ptce_flows.plotting.data import ResultSet, Series
+from ptce_flows.results.resultset import ResultSet, Series
 
 REQUIRED = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml")
 FLOW_NUMBERS = ("mass_t", "trips", "vehicle_km", "tonne_km", "co2_kg")
