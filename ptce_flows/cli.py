@@ -341,8 +341,15 @@ def cmd_sweep(args) -> int:
 
 
 def _check_backend(args) -> None:
+    from ptce_flows.experiment.execution import parse_scheduler
+
     if args.scheduler and args.jobs:
         raise UsageError("give either --jobs (local processes) or --scheduler (a Dask cluster), not both")
+    if args.scheduler is not None:
+        try:
+            parse_scheduler(args.scheduler)
+        except UsageError as exc:
+            raise UsageError(f"--scheduler: {exc}") from None
 
 
 def _run_comparison(args, plan) -> int:

@@ -29,10 +29,13 @@ so the parent decides).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import logging
 import multiprocessing as mp
 import os
 import re
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,7 +50,8 @@ from ptce_flows.experiment.records import RecordKind
 #: a task function: (world, seed) -> result; must be a picklable module-level function
 TaskFn = Callable[[Any, np.random.SeedSequence], Any]
 
-_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s]+$")
+#: tcp://HOST:PORT (or tls://); HOST a name, an IPv4 address or a bracketed IPv6 address
+_ADDRESS = re.compile(r"^(tcp|tls)://([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\]):(\d{1,5})$")
 
 
 # --------------------------------------------------------------------------- tasks and outcomes
@@ -206,22 +210,92 @@ class ProcessBackend(Backend):
 
 # --------------------------------------------------------------------------- Dask backend
 
+def parse_scheduler(address: str) -> tuple[str, str, int]:
+    """``(protocol, host, port)`` of ``tcp://HOST:PORT`` (or ``tls://``), port 1-65535.
+
+    Raises:
+        UsageError: anything else, with the expected form.
+    """
+    match = _ADDRESS.match(address) if len(address) <= 300 else None
+    port = int(match.group(3)) if match else 0
+    if not match or not 1 <= port <= 65535:
+        shown = address if len(address) <= 80 else address[:77] + "..."
+        raise UsageError(f"'{shown!s}' is not a scheduler address "
+                         "(expected tcp://HOST:PORT with a port from 1 to 65535, e.g. tcp://10.0.0.5:8786)")
+    return match.group(1), match.group(2).strip("[]"), port
+
+
 def check_scheduler(address: str):
     """The ``distributed`` module, once ``address`` looks like a scheduler address.
 
     Raises:
-        UsageError: Dask is not installed, or the address is not ``PROTOCOL://HOST:PORT``.
+        UsageError: Dask is not installed, or the address is not ``tcp://HOST:PORT``.
     """
+    parse_scheduler(address)
     try:
         import distributed
     except ImportError:
         raise UsageError(
-            "--scheduler needs Dask distributed, which is not installed: "
+            "running on a Dask cluster needs Dask distributed, which is not installed: "
             "pip install 'ptce-flows[cluster]' (or run locally with --jobs N)") from None
-    if not _ADDRESS.match(address):
-        raise UsageError(f"--scheduler: '{address}' is not a scheduler address "
-                         "(expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786)")
     return distributed
+
+
+def _reachable(address: str, timeout_s: float) -> None:
+    """A plain TCP connection to the scheduler's port, before Dask tries: an unreachable or
+    closed port is a clear message, not Dask's retries and tracebacks."""
+    _, host, port = parse_scheduler(address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot reach a Dask scheduler at {address} ({exc.strerror or exc}); "
+                         "is the scheduler running, and the address right?") from None
+
+
+@contextlib.contextmanager
+def _quiet_dask():
+    """Dask's own log lines (connection retries, errors) stay out of the user's terminal."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def connect(address: str, timeout_s: float = 10.0):
+    """A ``distributed.Client`` on the scheduler at ``address``, or ``UsageError``.
+
+    The address is checked, the port tried with a plain socket, then Dask connects with a
+    timeout. Whatever answers on that port without being a Dask scheduler (a web server, a
+    stray service) ends in the same clear message: never a traceback or an allocation of the
+    size the peer claims.
+    """
+    distributed = check_scheduler(address)
+    _reachable(address, timeout_s)
+    client = distributed.Client.__new__(distributed.Client)
+    with _quiet_dask():
+        try:
+            client.__init__(address, timeout=f"{timeout_s}s", set_as_default=False)
+        except MemoryError:
+            _dispose(client)
+            raise UsageError(f"{address} sent something that is not Dask's protocol (a message "
+                             "claiming an impossible size): is this a Dask scheduler?") from None
+        except Exception as exc:  # noqa: BLE001 - whatever the peer did, the user gets one message
+            _dispose(client)
+            raise UsageError(f"no Dask scheduler answered at {address} ({type(exc).__name__}): "
+                             "is this a Dask scheduler, and one you control?") from None
+    return client
+
+
+def _dispose(client) -> None:
+    """Close a client whose connection failed, so that its ``__del__`` has nothing to report."""
+    with contextlib.suppress(Exception):
+        client.close(timeout=1)
+    with contextlib.suppress(Exception):
+        client.status = "closed"
 
 
 class DaskBackend(Backend):
@@ -229,13 +303,7 @@ class DaskBackend(Backend):
 
     def __init__(self, fn: TaskFn, worlds: dict[str, Any], address: str, timeout_s: float = 10.0):
         super().__init__(fn, worlds)
-        distributed = check_scheduler(address)
-        try:
-            self.client = distributed.Client(address, timeout=f"{timeout_s}s",
-                                             set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UsageError(f"--scheduler: cannot reach a Dask scheduler at {address} "
-                             f"({type(exc).__name__}: {exc})") from None
+        self.client = connect(address, timeout_s)
         try:
             threads = sum(self.client.nthreads().values())
             if threads == 0:
@@ -243,7 +311,7 @@ class DaskBackend(Backend):
                 threads = sum(self.client.nthreads().values())
         except (OSError, TimeoutError) as exc:
             self.client.close()
-            raise UsageError(f"--scheduler: the cluster at {address} has no worker "
+            raise UsageError(f"the Dask cluster at {address} has no worker "
                              f"({type(exc).__name__}: {exc})") from None
         self.slots = max(1, threads)
         self.in_flight = 2 * self.slots
