@@ -7,36 +7,21 @@ Exit codes: 0 success; 2 bad input (every problem printed as FILE:LINE: key.path
 from __future__ import annotations
 
 import argparse
-import math
-import re
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from ptce_flows import __version__
+from ptce_flows.cli_options import (
+    jobs_option,
+    parse_param,
+    parse_sweep_param,
+    positive,
+    replications_option,
+    seed_option,
+)
 from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError
-
-
-def _whole(name: str, minimum: int):
-    """An argparse type: a whole number of at least ``minimum``, or a clear message."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, found '{text}'") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be at least {minimum}, found {value}")
-        return value
-    return parse
-
-
-def _positive(name: str):
-    return _whole(name, 1)
-
-
-_seed = _whole("--seed", 0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,17 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and write its results")
     p.add_argument("file", metavar="SCENARIO.yaml")
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<file stem>/)")
-    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed)")
-    p.add_argument("--replications", type=_positive("--replications"), default=1, metavar="N",
+    p.add_argument("--seed", type=seed_option, help="random seed (default: the scenario's seed)")
+    p.add_argument("--replications", type=replications_option, default=1, metavar="N",
                    help="independent replications (default 1)")
-    p.add_argument("--jobs", type=_positive("--jobs"), metavar="N",
+    p.add_argument("--jobs", type=jobs_option, metavar="N",
                    help="worker processes for replications (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the replications on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
                         "(only one you control: see docs/compare.md)")
     p.add_argument("--cache", metavar="DIR",
                    help="where finished runs are kept for resuming (default: .<DIR name>.runs beside --out)")
-    p.add_argument("--days", type=_positive("--days"), metavar="N", help="horizon in days (overrides the file)")
+    p.add_argument("--days", type=positive("--days"), metavar="N", help="horizon in days (overrides the file)")
     p.add_argument("--variant", metavar="NAME", help="run a variant defined in the scenario")
     p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. sites.platform.capacity_t_per_day=40 (repeatable)")
@@ -84,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "fr"), default="en", help="language (default en)")
     p.add_argument("--formats", nargs="+", metavar="FORMAT", default=None,
                    help="any of png svg pdf html (default: all)")
-    p.add_argument("--dpi", type=_positive("--dpi"), default=300, metavar="N",
+    p.add_argument("--dpi", type=positive("--dpi"), default=300, metavar="N",
                    help="resolution of the PNG figures (default 300)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
@@ -117,11 +102,11 @@ def _comparison_options(p, kind: str) -> None:
                    help="the layout the others are compared with (default: the first; "
                         + ("a grid point, or 'base' for the scenario without the sweep's changes)"
                            if kind == "sweep" else "e.g. a status-quo variant)"))
-    p.add_argument("--replications", type=_positive("--replications"), default=1, metavar="N",
+    p.add_argument("--replications", type=replications_option, default=1, metavar="N",
                    help="replications per layout, the same seeds for every layout (default 1)")
-    p.add_argument("--seed", type=_seed, help="random seed (default: the (first) scenario's seed)")
-    p.add_argument("--days", type=_positive("--days"), metavar="N", help="horizon in days (overrides the files)")
-    p.add_argument("--jobs", type=_positive("--jobs"), metavar="N", help="local worker processes (default 1)")
+    p.add_argument("--seed", type=seed_option, help="random seed (default: the (first) scenario's seed)")
+    p.add_argument("--days", type=positive("--days"), metavar="N", help="horizon in days (overrides the files)")
+    p.add_argument("--jobs", type=jobs_option, metavar="N", help="local worker processes (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install 'ptce-flows[cluster]')")
     p.add_argument("--out", metavar="DIR", help=f"results folder (default results/<file stem>-{kind}/)")
@@ -133,76 +118,8 @@ def _comparison_options(p, kind: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no tables, only errors")
 
 
-# --------------------------------------------------------------------------- --param grids
-
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_RANGE = re.compile(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*:\s*({_NUMBER})\s*$")
-
 #: the flag behind each ``PlanError.option``
 _PLAN_FLAGS = {"baseline": "--baseline", "variants": "--variants", "rank_by": "--rank-by", "grid": "--param"}
-
-
-def parse_sweep_param(text: str) -> tuple[str, list[Any]]:
-    """``PATH=START:STOP:STEP`` (STOP included) or ``PATH=a,b,c`` (each read as YAML).
-
-    Raises:
-        UsageError: the text is not of either form, or the range is empty or too long.
-    """
-    from ptce_flows.experiment.plans import MAX_POINTS
-    from ptce_flows.scenario.loader import parse_override
-
-    if "=" not in text:
-        raise UsageError(f"--param: expected PATH=START:STOP:STEP or PATH=a,b,c, found '{text}'")
-    path, spec = text.split("=", 1)
-    path = path.strip()
-    if not path:
-        raise UsageError(f"--param: missing key path before '=' in '{text}'")
-    match = _RANGE.match(spec)
-    if match:
-        values = _range(path, *match.groups())
-    else:
-        values = [parse_override(f"{path}={item}")[1] for item in _split_top(spec)]
-        if not values:
-            raise UsageError(f"--param {path}: no value given")
-    if len(values) > MAX_POINTS:
-        raise UsageError(f"--param {path}: {len(values)} values, more than {MAX_POINTS}")
-    return path, values
-
-
-def _range(path: str, start_s: str, stop_s: str, step_s: str) -> list:
-    from ptce_flows.experiment.plans import MAX_POINTS
-
-    as_int = all(re.fullmatch(r"[-+]?\d+", s) for s in (start_s, stop_s, step_s))
-    start, stop, step = (int(s) if as_int else float(s) for s in (start_s, stop_s, step_s))
-    if step == 0:
-        raise UsageError(f"--param {path}: the step of {start_s}:{stop_s}:{step_s} is 0")
-    count = math.floor((stop - start) / step + 1e-9) + 1
-    if count < 1:
-        raise UsageError(f"--param {path}: {start_s}:{stop_s}:{step_s} is empty "
-                         "(START:STOP:STEP goes from START towards STOP by STEP)")
-    if count > MAX_POINTS:
-        raise UsageError(f"--param {path}: {start_s}:{stop_s}:{step_s} has {count} values, "
-                         f"more than {MAX_POINTS}")
-    if as_int:
-        return [start + i * step for i in range(count)]
-    return [float(round(start + i * step, 10)) for i in range(count)]
-
-
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside brackets and braces: ``{cv: 0.1},{cv: 0.3}`` -> two items."""
-    items, depth, current = [], 0, []
-    for char in text:
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        if char == "," and depth == 0:
-            items.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current).strip())
-    return [item for item in items if item]
 
 
 def _plan(make, *args):
@@ -253,12 +170,12 @@ def cmd_run(args) -> int:
     from ptce_flows.metrics.aggregate import summary_dict
     from ptce_flows.reports.console import ProgressBar, disruption_table, headline_table
     from ptce_flows.reports.run_output import default_out_dir, write_run
-    from ptce_flows.scenario import load_scenario, parse_override
+    from ptce_flows.scenario import load_scenario
 
     if args.lang and not args.report:
         raise UsageError("--lang sets the language of the report: add --report")
     _check_backend(args)
-    overrides = dict(parse_override(p) for p in args.param)
+    overrides = dict(parse_param(p) for p in args.param)
     if args.days is not None:
         overrides["horizon_days"] = args.days
     # the whole file must be valid, every variant included
@@ -313,9 +230,7 @@ def cmd_report(args) -> int:
 
 
 def _fixed_overrides(params: list[str], days: int | None) -> dict:
-    from ptce_flows.scenario import parse_override
-
-    overrides = dict(parse_override(p) for p in params)
+    overrides = dict(parse_param(p) for p in params)
     if days is not None:
         overrides["horizon_days"] = days
     return overrides
@@ -377,18 +292,20 @@ def _run_comparison(args, plan) -> int:
         print(f"interrupted: previous results left as they were; finished runs are kept in {cache}/, "
               "rerun the same command to resume", file=sys.stderr)
         return 130
-    write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
     for failure in comp.failures:
         print(f"failed: {failure.format()}", file=sys.stderr)
+    if comp.failures:  # a partial comparison never replaces complete previous results
+        print(f"error: {len(comp.failures)} of {plan.runs} runs failed (listed above); nothing written, "
+              f"previous results in {out}/ left as they were; the {len(comp.execution.results)} "
+              f"finished runs are kept in {cache}/: rerun the same command to retry the failed ones",
+              file=sys.stderr)
+        return 1
+    write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
     if not args.quiet:
         print(console_summary(comp))
         ex = comp.execution
-        print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused, "
-              f"{len(ex.failures)} failed; {ex.wall_time_s:.2f} s)")
-    if comp.failures:
-        print(f"error: {len(comp.failures)} of {plan.runs} runs failed (listed above); the tables use "
-              "the others", file=sys.stderr)
-        return 1
+        print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused; "
+              f"{ex.wall_time_s:.2f} s)")
     return 0
 
 

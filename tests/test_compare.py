@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import MINIMAL, run_cli
-from ptce_flows.cli import parse_sweep_param
+from ptce_flows.cli_options import parse_sweep_param
 from ptce_flows.errors import ScenarioError, UsageError
 from ptce_flows.experiment import replication_seeds, run_record
 from ptce_flows.experiment.cache import RunCache, scenario_key

@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from conftest import MINIMAL, run_cli
-from ptce_flows.cli import parse_sweep_param
+from ptce_flows.cli_options import parse_sweep_param
 from ptce_flows.experiment import replication_seeds, run_record
 from ptce_flows.experiment.execution import Task, execute
 from ptce_flows.experiment.plans import plan_sweep, run_plan

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from conftest import MINIMAL, run_cli
-from ptce_flows.cli import parse_sweep_param
+from ptce_flows.cli_options import parse_sweep_param
 from ptce_flows.errors import ScenarioError, UsageError
 from ptce_flows.experiment import replication_seeds
 from ptce_flows.experiment.cache import RunCache
