@@ -27,7 +27,7 @@ import yaml
 from ptce_flows.errors import Problem, ScenarioError, UsageError
 from ptce_flows.experiment.cache import RunCache, default_cache_dir, scenario_key
 from ptce_flows.experiment.execution import Execution, Failure, Progress, Task, execute
-from ptce_flows.experiment.records import COMPACT
+from ptce_flows.experiment.records import COMPACT, RecordKind
 from ptce_flows.experiment.run import layout_info, replication_seeds
 from ptce_flows.metrics.differences import COMPARE_KPIS, compare_layouts, rank, with_derived
 from ptce_flows.scenario.loader import LoadedScenario, load_document
@@ -35,7 +35,7 @@ from ptce_flows.scenario.yamlio import parse_yaml, read_text
 from ptce_flows.sim.world import build_world
 
 __all__ = ["Comparison", "Layout", "MAX_POINTS", "Plan", "PlanError", "default_cache_dir",
-           "default_out_dir", "format_value", "plan_compare", "plan_sweep", "run_plan"]
+           "default_out_dir", "format_value", "plan_compare", "plan_sweep", "run_layouts", "run_plan"]
 
 #: refuse grids larger than this (a typo such as 0:1000:0.1 would mean hours of runs)
 MAX_POINTS = 10_000
@@ -296,6 +296,36 @@ def default_out_dir(plan: Plan) -> Path:
     return Path("results") / f"{plan.stem}-{plan.kind}"
 
 
+def run_layouts(
+    layouts: Sequence[Layout],
+    seed: int,
+    replications: int,
+    kind: RecordKind = COMPACT,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    on_result: Callable[[Task, Any], None] | None = None,
+) -> Execution:
+    """Replications ``0..n-1`` of every layout, with common random numbers, through ``execute``.
+
+    The building block of every plan (comparisons and sweeps here; site search and
+    sensitivity analyses build their layouts and call it the same way). Results are keyed by
+    ``(layout.key, replication)``; layouts that resolve to the same scenario run once.
+    """
+    seeds = replication_seeds(seed, replications)
+    cache = RunCache(cache_dir) if cache_dir is not None else None
+    tasks, worlds = [], {}
+    for layout in layouts:
+        worlds[layout.key] = partial(build_world, layout.loaded)
+        tasks += [Task(layout.key, layout.name, i, s) for i, s in enumerate(seeds)]
+        if cache is not None:
+            cache.describe(layout.key, layout_info(layout.loaded))
+    return execute(tasks, kind, worlds, jobs=jobs, scheduler=scheduler, cache=cache,
+                   progress=progress, on_result=on_result)
+
+
 def run_plan(
     plan: Plan,
     jobs: int = 1,
@@ -305,16 +335,8 @@ def run_plan(
     on_result: Callable[[Task, Any], None] | None = None,
 ) -> Comparison:
     """Run every replication of every layout (reusing stored runs) and compare them."""
-    seeds = replication_seeds(plan.seed, plan.replications)
-    cache = RunCache(cache_dir) if cache_dir is not None else None
-    tasks, worlds = [], {}
-    for layout in plan.layouts:
-        worlds[layout.key] = partial(build_world, layout.loaded)
-        tasks += [Task(layout.key, layout.name, i, s) for i, s in enumerate(seeds)]
-        if cache is not None:
-            cache.describe(layout.key, layout_info(layout.loaded))
-    done = execute(tasks, COMPACT, worlds, jobs=jobs, scheduler=scheduler, cache=cache,
-                   progress=progress, on_result=on_result)
+    done = run_layouts(plan.layouts, plan.seed, plan.replications, COMPACT, jobs=jobs, scheduler=scheduler,
+                       cache_dir=cache_dir, progress=progress, on_result=on_result)
     runs = {
         layout.name: {i: with_derived(done.results[(layout.key, i)]["kpis"])
                       for i in range(plan.replications) if (layout.key, i) in done.results}
@@ -322,4 +344,3 @@ def run_plan(
     }
     table = compare_layouts(runs, plan.baseline)
     return Comparison(plan, done, runs, table, rank(runs, plan.rank_by))
-
