@@ -24,6 +24,7 @@ from ptce_flows.reports.compare_output import write_comparison
 def grid(*params):
     return [parse_sweep_param(p) for p in params]
 
+
 distributed = pytest.importorskip("distributed")
 
 NOISY = "sites.town.supply.biowaste.variability={cv: 0.3}"
@@ -82,3 +83,14 @@ def test_cli_compare_on_a_dask_scheduler(cluster, tmp_path):
     plan = plan_sweep(str(MINIMAL), grid("sites.platform.capacity_t_per_day=6,12", NOISY), replications=2)
     local = write_comparison(run_plan(plan), tmp_path / "local", ["test"], figures=False)
     assert (out / "comparison.csv").read_bytes() == (local / "comparison.csv").read_bytes()
+
+
+def test_cli_run_on_a_dask_scheduler(cluster, tmp_path):
+    """``run`` goes through the same execution path: the same files as a local run."""
+    args = ["run", str(MINIMAL), "--param", NOISY, "--replications", "3", "--quiet"]
+    on_dask = run_cli(*args, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask"))
+    assert on_dask.returncode == 0, on_dask.stderr
+    local = run_cli(*args, "--jobs", "2", "--out", str(tmp_path / "local"))
+    assert local.returncode == 0, local.stderr
+    for name in ("summary.json", "flows.csv", "timeseries.csv"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
