@@ -287,3 +287,27 @@ def test_bounds_are_module_constants():
 
     assert cli_options.MAX_REPLICATIONS == 10_000 and cli_options.MAX_JOBS >= (os.cpu_count() or 1)
     assert sys.getrecursionlimit() > cli_options.MAX_PARAM_DEPTH * 10
+
+
+@pytest.mark.parametrize("overrides", [
+    {"warmup_days": 90, **NOISY},
+    {"disruptions": [{"kind": "outage", "site": "platform", "start_day": 100, "days": 30},
+                     {"kind": "breakdowns", "fleet": "collection", "per_vehicle_per_year": 6, "repair_days": 2}]},
+], ids=["warm-up", "disruptions"])
+def test_genuine_records_pass_their_checks(overrides):
+    """The checks never refuse a real run (start stocks with a warm-up, disposal in outages)."""
+    from ptce_flows.experiment.records import (
+        decode_summary,
+        encode_summary,
+        run_record,
+        run_replication,
+    )
+    from ptce_flows.sim.world import build_world
+
+    loaded = load_scenario(MINIMAL, overrides=overrides)
+    world = build_world(loaded)
+    for seed in replication_seeds(5, 2):
+        assert check_record(json.loads(json.dumps(run_record(world, seed))))
+        summary = run_replication(world, seed)
+        again = decode_summary(json.loads(json.dumps(encode_summary(summary))))
+        assert again.kpis == summary.kpis and np.array_equal(again.levels, summary.levels)
