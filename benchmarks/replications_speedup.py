@@ -1,7 +1,7 @@
 """Speed-up of replications on 2 workers against 1 (issue #5; aim: at least 1.8x on 2 cores).
 
 Runs the same 8 replications of a shipped scenario through the executor that ``compare`` and
-``sweep`` use (``ptce_flows.execution.execute``, no run cache), once with 1 worker (in this
+``sweep`` use (``ptce_flows.experiment.execution.execute``, no run cache), once with 1 worker (in this
 process) and once with 2 worker processes, ``--repeat`` times each, alternating, and keeps the
 best time of each (the least disturbed by other work on the machine). The records of both
 must be identical (same seeds, same results), which the script checks. With ``--dask``, it
@@ -36,9 +36,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ptce_flows import __version__  # noqa: E402
-from ptce_flows.cache import scenario_key  # noqa: E402
-from ptce_flows.execution import Task, execute  # noqa: E402
-from ptce_flows.experiment import replication_seeds, run_record  # noqa: E402
+from ptce_flows.experiment import replication_seeds  # noqa: E402
+from ptce_flows.experiment.cache import scenario_key  # noqa: E402
+from ptce_flows.experiment.execution import Task, execute  # noqa: E402
+from ptce_flows.experiment.records import COMPACT  # noqa: E402
 from ptce_flows.scenario import load_scenario  # noqa: E402
 from ptce_flows.sim.world import build_world  # noqa: E402
 
@@ -47,7 +48,7 @@ AIM = 1.8
 
 def _time(tasks, worlds, **backend) -> tuple[float, dict]:
     started = time.perf_counter()
-    done = execute(tasks, run_record, worlds, **backend)
+    done = execute(tasks, COMPACT, worlds, **backend)
     elapsed = time.perf_counter() - started
     if done.failures:
         raise RuntimeError(f"failed runs: {[f.format() for f in done.failures]}")

@@ -14,32 +14,20 @@ import time
 from pathlib import Path
 
 from ptce_flows import __version__
+from ptce_flows.cli_options import (
+    jobs_option,
+    parse_param,
+    parse_sweep_param,
+    positive,
+    replications_option,
+    seed_option,
+)
 from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError, printable
 
 
 def _print(*parts, file=None) -> None:
     """``print`` with control characters escaped: text from a file never drives the terminal."""
     print(*(printable(p) for p in parts), file=file)
-
-
-def _whole(name: str, minimum: int):
-    """An argparse type: a whole number of at least ``minimum``, or a clear message."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, found '{text}'") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be at least {minimum}, found {value}")
-        return value
-    return parse
-
-
-def _positive(name: str):
-    return _whole(name, 1)
-
-
-_seed = _whole("--seed", 0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,12 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="SCENARIO.yaml")
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<file stem>/)")
     _force_option(p)
-    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed)")
-    p.add_argument("--replications", type=_positive("--replications"), default=1, metavar="N",
+    p.add_argument("--seed", type=seed_option, help="random seed (default: the scenario's seed)")
+    p.add_argument("--replications", type=replications_option, default=1, metavar="N",
                    help="independent replications (default 1)")
-    p.add_argument("--jobs", type=_positive("--jobs"), default=1, metavar="N",
+    p.add_argument("--jobs", type=jobs_option, metavar="N",
                    help="worker processes for replications (default 1)")
-    p.add_argument("--days", type=_positive("--days"), metavar="N", help="horizon in days (overrides the file)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the replications on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                        "(only one you control: see docs/compare.md)")
+    p.add_argument("--cache", metavar="DIR",
+                   help="keep finished replications in DIR and reuse them when the same run is asked "
+                        "again (default: no cache)")
+    p.add_argument("--days", type=positive("--days"), metavar="N", help="horizon in days (overrides the file)")
     p.add_argument("--variant", metavar="NAME", help="run a variant defined in the scenario")
     p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. sites.platform.capacity_t_per_day=40 (repeatable)")
@@ -83,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "fr"), default="en", help="language (default en)")
     p.add_argument("--formats", nargs="+", metavar="FORMAT", default=None,
                    help="any of png svg pdf html (default: all)")
-    p.add_argument("--dpi", type=_positive("--dpi"), default=300, metavar="N",
+    p.add_argument("--dpi", type=positive("--dpi"), default=300, metavar="N",
                    help="resolution of the PNG figures (default 300)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _force_option(p)
@@ -130,11 +124,11 @@ def _comparison_options(p, kind: str) -> None:
                    help="the layout the others are compared with (default: the first; "
                         + ("a grid point, or 'base' for the scenario without the sweep's changes)"
                            if kind == "sweep" else "e.g. a status-quo variant)"))
-    p.add_argument("--replications", type=_positive("--replications"), default=1, metavar="N",
+    p.add_argument("--replications", type=replications_option, default=1, metavar="N",
                    help="replications per layout, the same seeds for every layout (default 1)")
-    p.add_argument("--seed", type=_seed, help="random seed (default: the (first) scenario's seed)")
-    p.add_argument("--days", type=_positive("--days"), metavar="N", help="horizon in days (overrides the files)")
-    p.add_argument("--jobs", type=_positive("--jobs"), metavar="N", help="local worker processes (default 1)")
+    p.add_argument("--seed", type=seed_option, help="random seed (default: the (first) scenario's seed)")
+    p.add_argument("--days", type=positive("--days"), metavar="N", help="horizon in days (overrides the files)")
+    p.add_argument("--jobs", type=jobs_option, metavar="N", help="local worker processes (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install 'ptce-flows[cluster]')")
     p.add_argument("--out", metavar="DIR", help=f"results folder (default results/<file stem>-{kind}/)")
@@ -145,6 +139,20 @@ def _comparison_options(p, kind: str) -> None:
                    help="KPI to rank the layouts on (default diverted_t; e.g. tonne_km, co2_t, jobs_fte)")
     p.add_argument("--lang", choices=("en", "fr"), default="en", help="language of the figures (default en)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no tables, only errors")
+
+
+#: the flag behind each ``PlanError.option``
+_PLAN_FLAGS = {"baseline": "--baseline", "variants": "--variants", "rank_by": "--rank-by", "grid": "--param"}
+
+
+def _plan(make, *args):
+    """Call a plan builder; name the flag of what it refuses."""
+    from ptce_flows.experiment.plans import PlanError
+
+    try:
+        return make(*args)
+    except PlanError as exc:
+        raise UsageError(f"{_PLAN_FLAGS.get(exc.option, exc.option)}: {exc}") from None
 
 
 def cmd_validate(args) -> int:
@@ -180,15 +188,16 @@ def cmd_validate(args) -> int:
 
 def cmd_run(args) -> int:
     from ptce_flows.experiment import run_scenario
-    from ptce_flows.faults import cost_of_disruptions
+    from ptce_flows.experiment.faults import cost_of_disruptions
     from ptce_flows.metrics.aggregate import summary_dict
-    from ptce_flows.reports.console import disruption_table, headline_table
+    from ptce_flows.reports.console import ProgressBar, disruption_table, headline_table
     from ptce_flows.reports.run_output import default_out_dir, write_run
-    from ptce_flows.scenario import load_scenario, parse_override
+    from ptce_flows.scenario import load_scenario
 
     if args.lang and not args.report:
         raise UsageError("--lang sets the language of the report: add --report")
-    overrides = dict(parse_override(p) for p in args.param)
+    _check_backend(args)
+    overrides = dict(parse_param(p) for p in args.param)
     if args.days is not None:
         overrides["horizon_days"] = args.days
     # the whole file must be valid, every variant included
@@ -198,9 +207,16 @@ def cmd_run(args) -> int:
             _print(f"warning: {warning.format()}", file=sys.stderr)
     out = Path(args.out) if args.out else default_out_dir(loaded.stem, loaded.variant)
     _check_out(out, args.force)
+    cache = Path(args.cache) if args.cache else None
     started = time.perf_counter()
-    result = run_scenario(loaded, seed=args.seed, replications=args.replications, jobs=args.jobs)
-    disruption = cost_of_disruptions(result)
+    bar = None if args.quiet or args.replications == 1 else ProgressBar(label="replications")
+    try:
+        result = run_scenario(loaded, seed=args.seed, replications=args.replications, jobs=args.jobs or 1,
+                              scheduler=args.scheduler, cache_dir=cache, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    disruption = cost_of_disruptions(result, scheduler=args.scheduler, cache_dir=cache)
     from ptce_flows.reports.files import forcing
 
     with forcing(args.force):
@@ -238,37 +254,48 @@ def cmd_report(args) -> int:
 
 
 def _fixed_overrides(params: list[str], days: int | None) -> dict:
-    from ptce_flows.scenario import parse_override
-
-    overrides = dict(parse_override(p) for p in params)
+    overrides = dict(parse_param(p) for p in params)
     if days is not None:
         overrides["horizon_days"] = days
     return overrides
 
 
 def cmd_compare(args) -> int:
-    from ptce_flows.compare import plan_compare
+    from ptce_flows.experiment.plans import plan_compare
 
-    plan = plan_compare(args.files, args.variants, args.baseline, args.seed, args.replications,
-                        args.rank_by, _fixed_overrides(args.param, args.days))
+    _check_backend(args)
+    plan = _plan(plan_compare, args.files, args.variants, args.baseline, args.seed, args.replications,
+                 args.rank_by, _fixed_overrides(args.param, args.days))
     return _run_comparison(args, plan)
 
 
 def cmd_sweep(args) -> int:
-    from ptce_flows.compare import plan_sweep
+    from ptce_flows.experiment.plans import plan_sweep
 
-    plan = plan_sweep(args.file, args.param, args.baseline, args.seed, args.replications, args.rank_by,
-                      args.variant, _fixed_overrides([], args.days))
+    _check_backend(args)
+    grid = [parse_sweep_param(p) for p in args.param]
+    plan = _plan(plan_sweep, args.file, grid, args.baseline, args.seed, args.replications, args.rank_by,
+                 args.variant, _fixed_overrides([], args.days))
     return _run_comparison(args, plan)
 
 
-def _run_comparison(args, plan) -> int:
-    from ptce_flows.compare import default_cache_dir, default_out_dir, run_plan
-    from ptce_flows.execution import ProgressBar
-    from ptce_flows.reports.comparison_output import console_summary, write_comparison
+def _check_backend(args) -> None:
+    from ptce_flows.experiment.execution import parse_scheduler
 
     if args.scheduler and args.jobs:
         raise UsageError("give either --jobs (local processes) or --scheduler (a Dask cluster), not both")
+    if args.scheduler is not None:
+        try:
+            parse_scheduler(args.scheduler)
+        except UsageError as exc:
+            raise UsageError(f"--scheduler: {exc}") from None
+
+
+def _run_comparison(args, plan) -> int:
+    from ptce_flows.experiment.plans import default_cache_dir, default_out_dir, run_plan
+    from ptce_flows.reports.compare_output import console_summary, write_comparison
+    from ptce_flows.reports.console import ProgressBar
+
     out = Path(args.out) if args.out else default_out_dir(plan)
     _check_out(out, args.force)
     # absolute: with --out . the cache goes beside the folder, not into it
@@ -289,21 +316,23 @@ def _run_comparison(args, plan) -> int:
         _print(f"interrupted: previous results left as they were; finished runs are kept in {cache}/, "
               "rerun the same command to resume", file=sys.stderr)
         return 130
+    for failure in comp.failures:
+        _print(f"failed: {failure.format()}", file=sys.stderr)
+    if comp.failures:  # a partial comparison never replaces complete previous results
+        _print(f"error: {len(comp.failures)} of {plan.runs} runs failed (listed above); nothing written, "
+               f"previous results in {out}/ left as they were; the {len(comp.execution.results)} "
+               f"finished runs are kept in {cache}/: rerun the same command to retry the failed ones",
+               file=sys.stderr)
+        return 1
     from ptce_flows.reports.files import forcing
 
     with forcing(args.force):
         write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
-    for failure in comp.failures:
-        _print(f"failed: {failure.format()}", file=sys.stderr)
     if not args.quiet:
         _print(console_summary(comp))
         ex = comp.execution
-        _print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused, "
-              f"{len(ex.failures)} failed; {ex.wall_time_s:.2f} s)")
-    if comp.failures:
-        _print(f"error: {len(comp.failures)} of {plan.runs} runs failed (listed above); the tables use "
-              "the others", file=sys.stderr)
-        return 1
+        _print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused; "
+               f"{ex.wall_time_s:.2f} s)")
     return 0
 
 

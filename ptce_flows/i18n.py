@@ -226,7 +226,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "caption.kpis": {
         "en": "Headline figures of the simulated period.",
         "fr": "Principaux résultats de la période simulée."},
-    # comparisons and sweeps (ptce_flows/plotting/comparison.py)
+    # comparisons and sweeps (ptce_flows/plotting/layouts.py)
     "kpi.to_disposal_t": {"en": "Sent to disposal (waste and residues)",
                           "fr": "Envoyé en élimination (déchets et résidus)"},
     "benefit.avoided_disposal_t": {"en": "Avoided disposal", "fr": "Élimination évitée"},

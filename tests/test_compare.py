@@ -6,19 +6,22 @@ import copy
 import csv
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import yaml
 
 from conftest import MINIMAL, run_cli
-from ptce_flows.cache import RunCache, scenario_key
-from ptce_flows.compare import parse_sweep_param, plan_compare, run_plan
+from ptce_flows.cli_options import parse_sweep_param
 from ptce_flows.errors import ScenarioError, UsageError
-from ptce_flows.execution import Task, execute
 from ptce_flows.experiment import replication_seeds, run_record
-from ptce_flows.metrics.comparison import BENEFITS, COMPARE_KPIS, paired, rank
-from ptce_flows.reports.comparison_output import comparison_rows, write_comparison
+from ptce_flows.experiment.cache import RunCache, scenario_key
+from ptce_flows.experiment.execution import Task, execute
+from ptce_flows.experiment.plans import PlanError, plan_compare, run_plan
+from ptce_flows.experiment.records import COMPACT
+from ptce_flows.metrics.differences import BENEFITS, COMPARE_KPIS, paired, rank
+from ptce_flows.reports.compare_output import comparison_rows, write_comparison
 from ptce_flows.sim.world import build_world
 
 NOISY = {"cv": 0.3}
@@ -117,9 +120,10 @@ def test_variant_selection_baseline_and_errors(minimal_data, write_yaml):
     assert plan.layouts[0].description == "everything to landfill"
     with pytest.raises(UsageError, match="no layout named 'nowhere'.*layouts: base, near, status_quo"):
         plan_compare([file], variants="nowhere")
-    with pytest.raises(UsageError, match="--baseline"):
+    with pytest.raises(PlanError, match="no layout named 'nope'") as info:
         plan_compare([file], baseline="nope")
-    with pytest.raises(UsageError, match="--rank-by: unknown KPI"):
+    assert info.value.option == "baseline"
+    with pytest.raises(PlanError, match="unknown KPI"):
         plan_compare([file], rank_by="happiness")
     data["variants"]["broken"] = {"set": {"sites.platform.capacity_t_per_day": -5}}
     with pytest.raises(ScenarioError) as info:
@@ -155,8 +159,8 @@ def test_a_failed_run_is_reported_and_the_others_complete(minimal_data, write_ya
     file = str(write_yaml(data))
     plan = plan_compare([file], replications=3)
     # the near variant has the same scenario name: fail replication 1 of both, say, by world name
-    import ptce_flows.compare as compare_mod
-    monkeypatch.setattr(compare_mod, "run_record", _failing_for("minimal-loop", 1))
+    import ptce_flows.experiment.plans as compare_mod
+    monkeypatch.setattr(compare_mod, "COMPACT", replace(COMPACT, compute=_failing_for("minimal-loop", 1)))
     comp = run_plan(plan, cache_dir=tmp_path / "cache")
     assert len(comp.failures) == 2
     assert {f.label for f in comp.failures} == {"base", "near"}
@@ -170,7 +174,7 @@ def test_a_failed_run_is_reported_and_the_others_complete(minimal_data, write_ya
     doc = json.loads((out / "comparison.json").read_text())
     assert [(f["layout"], f["replication"]) for f in doc["failures"]] == [("base", 1), ("near", 1)]
     # failures are not stored: a rerun computes exactly them
-    monkeypatch.setattr(compare_mod, "run_record", run_record)
+    monkeypatch.setattr(compare_mod, "COMPACT", COMPACT)
     again = run_plan(plan, cache_dir=tmp_path / "cache")
     assert again.execution.computed == 2 and again.execution.reused == 4 and not again.failures
 
@@ -182,7 +186,7 @@ def test_failures_in_worker_processes(minimal_data, write_yaml):
     key = scenario_key(loaded)
     seeds = replication_seeds(3, 4)
     tasks = [Task(key, "base", i, s) for i, s in enumerate(seeds)]
-    done = execute(tasks, _raise_on_two, {key: lambda: build_world(loaded)}, jobs=2)
+    done = execute(tasks, replace(COMPACT, compute=_raise_on_two), {key: lambda: build_world(loaded)}, jobs=2)
     assert done.backend == "2 local processes"
     assert sorted(i for _, i in done.results) == [0, 1, 3]
     assert [(f.label, f.replication) for f in done.failures] == [("base", 2)]
@@ -359,13 +363,13 @@ def test_cli_scheduler_without_dask_is_a_clear_exit_2(tmp_path):
 
 def test_every_run_failing_still_writes_tables_and_lists_failures(minimal_data, write_yaml, tmp_path,
                                                                  monkeypatch):
-    import ptce_flows.compare as compare_mod
-    from ptce_flows.reports.comparison_output import console_summary
+    import ptce_flows.experiment.plans as compare_mod
+    from ptce_flows.reports.compare_output import console_summary
 
     def broken(world, seed):
         raise RuntimeError("model broke")
 
-    monkeypatch.setattr(compare_mod, "run_record", broken)
+    monkeypatch.setattr(compare_mod, "COMPACT", replace(COMPACT, compute=broken))
     plan = plan_compare([str(write_yaml(_no_roads_with_near_variant(minimal_data)))], replications=2)
     comp = run_plan(plan, cache_dir=tmp_path / "c")
     assert len(comp.failures) == 4 and comp.execution.computed == 0

@@ -8,14 +8,22 @@ world and record crosses a process boundary (pickled).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from conftest import MINIMAL, run_cli
-from ptce_flows.compare import plan_sweep, run_plan
-from ptce_flows.execution import Task, execute
+from ptce_flows.cli_options import parse_sweep_param
 from ptce_flows.experiment import replication_seeds, run_record
-from ptce_flows.reports.comparison_output import write_comparison
+from ptce_flows.experiment.execution import Task, execute
+from ptce_flows.experiment.plans import plan_sweep, run_plan
+from ptce_flows.experiment.records import COMPACT
+from ptce_flows.reports.compare_output import write_comparison
+
+
+def grid(*params):
+    return [parse_sweep_param(p) for p in params]
+
 
 distributed = pytest.importorskip("distributed")
 
@@ -30,7 +38,7 @@ def cluster():
 
 
 def _plan():
-    return plan_sweep(str(MINIMAL), ["sites.platform.capacity_t_per_day=6,12", NOISY], replications=3)
+    return plan_sweep(str(MINIMAL), grid("sites.platform.capacity_t_per_day=6,12", NOISY), replications=3)
 
 
 def test_dask_gives_the_same_results_as_local_processes(cluster, tmp_path):
@@ -51,7 +59,7 @@ def test_dask_failure_is_reported_and_others_complete(cluster):
     tasks = [Task(layout.key, layout.name, i, s) for i, s in enumerate(seeds)]
     from ptce_flows.sim.world import build_world
 
-    done = execute(tasks, _fail_first, {layout.key: lambda: build_world(layout.loaded)},
+    done = execute(tasks, replace(COMPACT, compute=_fail_first), {layout.key: lambda: build_world(layout.loaded)},
                    scheduler=cluster.scheduler_address)
     assert sorted(i for _, i in done.results) == [1, 2]
     assert [(f.label, f.replication) for f in done.failures] == [(layout.name, 0)]
@@ -72,6 +80,17 @@ def test_cli_compare_on_a_dask_scheduler(cluster, tmp_path):
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["backend"].startswith("Dask at ") and manifest["runs_computed"] == 4
-    plan = plan_sweep(str(MINIMAL), ["sites.platform.capacity_t_per_day=6,12", NOISY], replications=2)
+    plan = plan_sweep(str(MINIMAL), grid("sites.platform.capacity_t_per_day=6,12", NOISY), replications=2)
     local = write_comparison(run_plan(plan), tmp_path / "local", ["test"], figures=False)
     assert (out / "comparison.csv").read_bytes() == (local / "comparison.csv").read_bytes()
+
+
+def test_cli_run_on_a_dask_scheduler(cluster, tmp_path):
+    """``run`` goes through the same execution path: the same files as a local run."""
+    args = ["run", str(MINIMAL), "--param", NOISY, "--replications", "3", "--quiet"]
+    on_dask = run_cli(*args, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask"))
+    assert on_dask.returncode == 0, on_dask.stderr
+    local = run_cli(*args, "--jobs", "2", "--out", str(tmp_path / "local"))
+    assert local.returncode == 0, local.stderr
+    for name in ("summary.json", "flows.csv", "timeseries.csv"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()

@@ -15,9 +15,9 @@ from report_support import RICH, result_set, shipped
 from conftest import MINIMAL
 from ptce_flows.i18n import NBSP, NNBSP, check_lang, fmt_number, fmt_pct, fmt_qty, tr
 from ptce_flows.plotting import figures as F
-from ptce_flows.plotting.derive import kpi_rows, sankey_graph, window_spans
 from ptce_flows.plotting.labels import spread_1d
 from ptce_flows.plotting.style import OKABE_ITO, figure, material_colors, render
+from ptce_flows.results.derive import kpi_rows, sankey_graph, window_spans
 
 SCENARIOS = [(MINIMAL, 1), (RICH, 3)] + [(p, 1) for p in shipped()]
 IDS = [p.stem for p, _ in SCENARIOS]

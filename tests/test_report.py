@@ -61,7 +61,7 @@ def test_every_file_is_written(minimal_report):
     # the run's own files are untouched, and no temporary folder is left behind
     for name in ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "manifest.json"):
         assert (folder / name).read_bytes() == (results_dir(MINIMAL) / name).read_bytes()
-    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".") and not p.name.endswith(".runs")]
 
 
 def test_pdf_page_count(minimal_report):
@@ -181,7 +181,7 @@ def test_bad_results_folder_is_an_input_error_and_writes_nothing(tmp_path, damag
     with pytest.raises(UsageError, match=re.escape(message)):
         write_report(folder, "en", dpi=40)
     assert (snapshot(folder) if folder.exists() else None) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and not p.name.endswith(".runs")]
 
 
 def test_a_failure_while_rendering_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
@@ -196,7 +196,7 @@ def test_a_failure_while_rendering_leaves_the_folder_as_it_was(tmp_path, monkeyp
     with pytest.raises(RuntimeError):
         write_report(folder, "en", dpi=40)
     assert snapshot(folder) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and not p.name.endswith(".runs")]
 
 
 def test_unknown_language_or_format_is_refused():

@@ -9,16 +9,23 @@ import json
 import pytest
 
 from conftest import MINIMAL, run_cli
-from ptce_flows.cache import RunCache
-from ptce_flows.compare import plan_sweep, run_plan
+from ptce_flows.cli_options import parse_sweep_param
 from ptce_flows.errors import ScenarioError, UsageError
 from ptce_flows.experiment import replication_seeds
-from ptce_flows.reports.comparison_output import (
+from ptce_flows.experiment.cache import RunCache
+from ptce_flows.experiment.plans import plan_sweep, run_plan
+from ptce_flows.reports.compare_output import (
     benefit_rows,
     comparison_rows,
     ranking_rows,
     replication_rows,
 )
+
+
+def sweep_plan(file, params, *args, **kwargs):
+    """``plan_sweep`` with ``--param`` texts, read as the command line reads them."""
+    return plan_sweep(file, [parse_sweep_param(p) for p in params], *args, **kwargs)
+
 
 CAPACITY = "sites.platform.capacity_t_per_day"
 
@@ -29,7 +36,7 @@ def _tables(comp) -> tuple:
 
 def test_diverted_tonnage_never_decreases_with_capacity(tmp_path):
     # minimal_loop has no randomness: one replication per point is the whole truth
-    plan = plan_sweep(str(MINIMAL), [f"{CAPACITY}=1:16:1"], replications=2)
+    plan = sweep_plan(str(MINIMAL), [f"{CAPACITY}=1:16:1"], replications=2)
     assert [lay.name for lay in plan.layouts][:2] == ["capacity_t_per_day=1", "capacity_t_per_day=2"]
     comp = run_plan(plan, cache_dir=tmp_path / "c")
     diverted = [comp.table["layouts"][lay.name]["diverted_t"] for lay in plan.layouts]
@@ -45,7 +52,7 @@ def test_diverted_tonnage_never_decreases_with_capacity(tmp_path):
 
 
 def test_interrupted_sweep_resumes_without_recomputing(tmp_path):
-    plan = plan_sweep(str(MINIMAL), [f"{CAPACITY}=4:12:2", "sites.town.supply.biowaste.variability={cv: 0.2}"],
+    plan = sweep_plan(str(MINIMAL), [f"{CAPACITY}=4:12:2", "sites.town.supply.biowaste.variability={cv: 0.2}"],
                       replications=3, baseline="base")
     total = len(plan.layouts) * 3
     assert total == 6 * 3
@@ -74,7 +81,7 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path):
 
 
 def test_interrupted_parallel_sweep_keeps_what_finished(tmp_path):
-    plan = plan_sweep(str(MINIMAL), [f"{CAPACITY}=4:14:2"], replications=2)
+    plan = sweep_plan(str(MINIMAL), [f"{CAPACITY}=4:14:2"], replications=2)
     seen = []
 
     def stop(task, record):
@@ -93,8 +100,8 @@ def test_interrupted_parallel_sweep_keeps_what_finished(tmp_path):
 
 def test_more_replications_reuse_the_first_ones(tmp_path):
     noisy = "sites.town.supply.biowaste.variability={cv: 0.2}"
-    first = run_plan(plan_sweep(str(MINIMAL), [noisy], replications=2), cache_dir=tmp_path / "c")
-    more = run_plan(plan_sweep(str(MINIMAL), [noisy], replications=5), cache_dir=tmp_path / "c")
+    first = run_plan(sweep_plan(str(MINIMAL), [noisy], replications=2), cache_dir=tmp_path / "c")
+    more = run_plan(sweep_plan(str(MINIMAL), [noisy], replications=5), cache_dir=tmp_path / "c")
     assert more.execution.reused == 2 and more.execution.computed == 3
     name = first.plan.layouts[0].name
     assert [more.runs[name][i] for i in (0, 1)] == [first.runs[name][i] for i in (0, 1)]
@@ -102,22 +109,22 @@ def test_more_replications_reuse_the_first_ones(tmp_path):
 
 
 def test_sweep_grid_names_and_baselines():
-    plan = plan_sweep(str(MINIMAL), [f"{CAPACITY}=10,20", "sites.platform.storage_t=1000:2000:1000"],
+    plan = sweep_plan(str(MINIMAL), [f"{CAPACITY}=10,20", "sites.platform.storage_t=1000:2000:1000"],
                       baseline="capacity_t_per_day=20,storage_t=1000")
     assert [lay.name for lay in plan.layouts] == [
         "capacity_t_per_day=10,storage_t=1000", "capacity_t_per_day=10,storage_t=2000",
         "capacity_t_per_day=20,storage_t=1000", "capacity_t_per_day=20,storage_t=2000"]
     assert plan.layouts[1].params == ((CAPACITY, 10), ("sites.platform.storage_t", 2000))
     assert plan.layouts[1].loaded.spec.sites["platform"].storage_t == 2000
-    assert plan_sweep(str(MINIMAL), [f"{CAPACITY}=10,20"], baseline="20").baseline == "capacity_t_per_day=20"
-    base = plan_sweep(str(MINIMAL), [f"{CAPACITY}=10,20"], baseline="base")
+    assert sweep_plan(str(MINIMAL), [f"{CAPACITY}=10,20"], baseline="20").baseline == "capacity_t_per_day=20"
+    base = sweep_plan(str(MINIMAL), [f"{CAPACITY}=10,20"], baseline="base")
     assert [lay.name for lay in base.layouts] == ["base", "capacity_t_per_day=10", "capacity_t_per_day=20"]
     with pytest.raises(UsageError, match="no grid point named '30'"):
-        plan_sweep(str(MINIMAL), [f"{CAPACITY}=10,20"], baseline="30")
+        sweep_plan(str(MINIMAL), [f"{CAPACITY}=10,20"], baseline="30")
     with pytest.raises(UsageError, match="given twice"):
-        plan_sweep(str(MINIMAL), [f"{CAPACITY}=1,2", f"{CAPACITY}=3"])
+        sweep_plan(str(MINIMAL), [f"{CAPACITY}=1,2", f"{CAPACITY}=3"])
     with pytest.raises(ScenarioError) as info:
-        plan_sweep(str(MINIMAL), [f"{CAPACITY}=-10,10"])
+        sweep_plan(str(MINIMAL), [f"{CAPACITY}=-10,10"])
     assert any("capacity_t_per_day" in p.path and "capacity_t_per_day=-10" in p.message
                for p in info.value.problems)
 
@@ -126,7 +133,7 @@ def test_sweep_on_a_variant(minimal_data, write_yaml, tmp_path):
     data = copy.deepcopy(minimal_data)
     data["variants"] = {"small": {"set": {CAPACITY: 3}}}
     file = str(write_yaml(data))
-    plan = plan_sweep(file, ["sites.platform.storage_t=100,2000"], variant="small", baseline="base")
+    plan = sweep_plan(file, ["sites.platform.storage_t=100,2000"], variant="small", baseline="base")
     assert all(lay.loaded.spec.sites["platform"].capacity_t_per_day == 3 for lay in plan.layouts)
     assert plan.stem == "scenario-small"
 

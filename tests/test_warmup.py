@@ -7,7 +7,7 @@ import pytest
 
 from conftest import MINIMAL
 from ptce_flows.experiment import run_scenario
-from ptce_flows.faults import cost_of_disruptions
+from ptce_flows.experiment.faults import cost_of_disruptions
 from ptce_flows.metrics.aggregate import summary_dict
 from ptce_flows.scenario import load_scenario
 

@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ptce_flows.network.geo import haversine_km
+from ptce_flows.scenario.defaults import default
+
+#: great-circle x circuity where no road path exists (value and sources: scenario/defaults.py)
+CIRCUITY = float(str(default("network.circuity")))
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -46,7 +50,7 @@ class RoadNetwork:
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_km: np.ndarray
-    circuity: float = 1.3
+    circuity: float = CIRCUITY
     fallback: bool = True
     index: dict[str, int] = field(init=False)
     _csr: csr_matrix | None = field(init=False, default=None, repr=False)
@@ -59,7 +63,7 @@ class RoadNetwork:
         cls,
         places: dict[str, tuple[float, float] | None],
         roads: list[tuple[str, str, float]],
-        circuity: float = 1.3,
+        circuity: float = CIRCUITY,
         fallback: bool = True,
     ) -> RoadNetwork:
         """Build from ``{id: (lat, lon) or None}`` and ``[(a, b, km), ...]``."""

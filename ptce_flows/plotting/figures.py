@@ -15,8 +15,6 @@ from __future__ import annotations
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import sankey_graph
 from ptce_flows.plotting.jobs import (
     jobs_height_in,
     plot_jobs_by_activity,
@@ -29,6 +27,8 @@ from ptce_flows.plotting.sankey import plot_sankey, sankey_height
 from ptce_flows.plotting.style import FIG_WIDTH_IN, FONT_SIZE, style, text_width_pt
 from ptce_flows.plotting.tables import kpi_table_height, plot_kpi_table
 from ptce_flows.plotting.timeseries import plot_site_intake, plot_site_stocks
+from ptce_flows.results.derive import sankey_graph
+from ptce_flows.results.resultset import ResultSet
 
 #: figure names, in report order
 FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport")

@@ -11,8 +11,6 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from ptce_flows.i18n import fmt_number, fmt_qty, tr
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import JobRow, jobs_by_activity, jobs_by_site, transport_rows
 from ptce_flows.plotting.style import (
     FONT_SIZE,
     KIND_STYLE,
@@ -22,6 +20,8 @@ from ptce_flows.plotting.style import (
     new_axes,
     number_formatter,
 )
+from ptce_flows.results.derive import JobRow, jobs_by_activity, jobs_by_site, transport_rows
+from ptce_flows.results.resultset import ResultSet
 
 FLEET_COLOR = "#56B4E9"
 

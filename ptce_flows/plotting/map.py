@@ -20,7 +20,6 @@ from matplotlib.transforms import Bbox
 
 from ptce_flows.i18n import fmt_number, fmt_qty, tr
 from ptce_flows.network import haversine_km
-from ptce_flows.plotting.data import ResultSet
 from ptce_flows.plotting.labels import MapLabel, place_map_labels
 from ptce_flows.plotting.maplayout import (
     MapLayout,
@@ -39,6 +38,8 @@ from ptce_flows.plotting.style import (
     figure,
     material_colors,
 )
+from ptce_flows.results.resultset import ResultSet
+from ptce_flows.scenario.diagnostics import SITE_KINDS
 
 #: marker areas (points^2): sources scale with tonnage up to SOURCE_MAX
 SOURCE_MIN, SOURCE_MAX = 18.0, 420.0
@@ -46,7 +47,6 @@ KIND_SIZE = {"treatment": 70.0, "farm": 55.0, "outlet": 50.0, "disposal": 70.0}
 #: line widths (points) of the flows: the largest flow gets FLOW_MAX
 FLOW_MIN, FLOW_MAX = 0.6, 9.0
 FLOW_GAP = 0.8
-KIND_ORDER = ("source", "treatment", "farm", "outlet", "disposal")
 LABEL_PRIORITY = {"treatment": 0, "disposal": 100, "outlet": 200, "source": 300, "farm": 304.5}
 LABEL_CHARS = 26
 HALO = [withStroke(linewidth=2.5, foreground="white")]
@@ -69,7 +69,7 @@ class _Map:
                           for s in results.sites_of("source")}
         self.gmax = max(self.generated.values(), default=1.0) or 1.0
         self.sizes: dict[str, float] = {}
-        for kind in KIND_ORDER:
+        for kind in SITE_KINDS:
             for sid in results.sites_of(kind):
                 self.sizes[sid] = (max(SOURCE_MIN, SOURCE_MAX * self.generated.get(sid, 0.0) / self.gmax)
                                    if kind == "source" else KIND_SIZE[kind])
@@ -128,7 +128,7 @@ def _draw_layers(ax, m: _Map, xy: dict, extent, skip: set[str]) -> None:
             ax.plot([xa + nx * shift, xb + nx * shift], [ya + ny * shift, yb + ny * shift],
                     color=m.colors.get(key[2], "#888888"), lw=w, alpha=0.85, solid_capstyle="butt", zorder=2)
             offset += w + FLOW_GAP
-    for kind in KIND_ORDER:
+    for kind in SITE_KINDS:
         ids = [s for s in m.results.sites_of(kind) if s not in skip]
         if not ids:
             continue
@@ -328,7 +328,7 @@ def _legend_sections(m: _Map) -> list[tuple[str, list]]:
     results, lang, colors, gmax, top = m.results, m.lang, m.colors, m.gmax, m.top
     width = m.width
     sections = []
-    kinds = [k for k in KIND_ORDER if k != "source" and results.sites_of(k)]
+    kinds = [k for k in SITE_KINDS if k != "source" and results.sites_of(k)]
     if kinds:
         sections.append((tr("legend.sites", lang), [
             Line2D([], [], ls="none", marker=KIND_STYLE[k]["marker"], markersize=math.sqrt(KIND_SIZE[k]),
@@ -359,7 +359,7 @@ def _legend_sections(m: _Map) -> list[tuple[str, list]]:
 
 def legend_lines(results: ResultSet) -> float:
     """Lines of text the map legend takes (titles, entries and gaps), to size the figure."""
-    kinds = sum(1 for k in KIND_ORDER if k != "source" and results.sites_of(k))
+    kinds = sum(1 for k in SITE_KINDS if k != "source" and results.sites_of(k))
     mats = sum(len(textwrap.wrap(results.material_label(m), 22)) or 1
                for m in {r["material"] for r in results.flows if r["mass_t"] > 0})
     return (kinds + 1.5 if kinds else 0) + 3.5 + mats + 2 + (1 if results.scenario.get("roads") else 0) + 1

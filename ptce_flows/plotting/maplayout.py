@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ptce_flows.network import project_km
-from ptce_flows.plotting.data import ResultSet
+from ptce_flows.results.resultset import ResultSet
 
 FAR_FACTOR = 3.0
 FAR_MIN_KM = 15.0

@@ -18,7 +18,6 @@ from matplotlib.figure import Figure
 
 from ptce_flows.i18n import tr
 from ptce_flows.plotting import figures as report_figures
-from ptce_flows.plotting.data import ResultSet
 from ptce_flows.plotting.style import (
     FIG_WIDTH_IN,
     FONT_SIZE,
@@ -27,6 +26,7 @@ from ptce_flows.plotting.style import (
     style,
     text_width_pt,
 )
+from ptce_flows.results.resultset import ResultSet
 
 PAGE_W, PAGE_H = 8.27, 11.69
 MARGIN_X = (PAGE_W - FIG_WIDTH_IN) / 2.0

@@ -1,7 +1,7 @@
 """A layered Sankey diagram of the material flows, drawn with patches.
 
 Four columns (sources, treatment sites, products and losses, destinations; see
-:func:`ptce_flows.plotting.derive.sankey_graph`), node heights proportional to tonnes, bands
+:func:`ptce_flows.results.derive.sankey_graph`), node heights proportional to tonnes, bands
 as cubic Bézier ribbons coloured by material. Nodes are ordered by the barycentre of their
 neighbours to limit crossings; labels are spread so that they never overlap, with a leader
 line when a label had to move away from its node.
@@ -16,8 +16,6 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
 from ptce_flows.i18n import fmt_qty, tr
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import SankeyGraph, sankey_graph
 from ptce_flows.plotting.labels import spread_1d
 from ptce_flows.plotting.style import (
     FIG_WIDTH_IN,
@@ -28,6 +26,8 @@ from ptce_flows.plotting.style import (
     kind_color,
     material_colors,
 )
+from ptce_flows.results.derive import SankeyGraph, sankey_graph
+from ptce_flows.results.resultset import ResultSet
 
 #: x of each column (axes fraction) and width of a node bar
 COLUMN_X = (0.175, 0.40, 0.615, 0.79)
@@ -95,7 +95,7 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
     """Draw the Sankey diagram of ``results`` on ``ax`` (a new figure when None); return ``ax``.
 
     ``graph`` may be given to draw a graph made (or edited) elsewhere; by default it is
-    :func:`~ptce_flows.plotting.derive.sankey_graph` of ``results``.
+    :func:`~ptce_flows.results.derive.sankey_graph` of ``results``.
     """
     graph = graph or sankey_graph(results, lang)
     if ax is None:
@@ -105,15 +105,38 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
     ax.set_axis_off()
     cols = _order_nodes(graph)
     values = {nid: graph.node_value(nid) for nid in graph.nodes}
-    top_y, bottom_y = 0.93, 0.0
-    usable = top_y - bottom_y
+    top_y = 0.93
     axes_h_pt = ax.get_figure(root=True).get_size_inches()[1] * 72.0 * ax.get_position().height
     label_h = {nid: (_label_lines(graph, nid) * LINE_PT + LABEL_PAD_PT) / axes_h_pt for nid in graph.nodes}
+    boxes, scale = _boxes(cols, values, label_h, top_y)
+    colors = material_colors(results)
+
+    def node_color(nid: str) -> str:
+        node = graph.nodes[nid]
+        if node.kind == "material":
+            return colors.get(nid.removeprefix("_mat_"), GREY)
+        return kind_color(node.kind)
+
+    _draw_ribbons(ax, graph, boxes, scale, colors)
+    for nid, (x, y, h) in boxes.items():
+        ax.add_patch(Rectangle((x, y - h), NODE_W, h, facecolor=node_color(nid), edgecolor="white",
+                               linewidth=0.4, zorder=2))
+    _draw_labels(ax, graph, cols, values, boxes, label_h, lang, top_y)
+    for c, key in enumerate(("sources", "treatment", "products", "destinations")):
+        if cols[c]:
+            ax.text(COLUMN_X[c] + NODE_W / 2.0, 0.995, tr(f"sankey.stage.{key}", lang), ha="center",
+                    va="top", fontsize=FONT_SIZE, fontweight="bold", color="#555555")
+    return ax
+
+
+def _boxes(cols, values, label_h, top_y: float, bottom_y: float = 0.0):
+    """Node boxes ``{id: (x, y_top, height)}`` and the tonnes-to-height scale: the largest scale
+    at which every column fits with its labels beside their nodes, columns centred."""
+    usable = top_y - bottom_y
 
     def needed(scale: float, ids: list[str]) -> float:
         return sum(max(values[n] * scale + GAP, label_h[n] + 0.004) for n in ids)
 
-    # the largest scale at which every column fits with its labels beside their nodes
     total_max = max((sum(values[n] for n in ids) for ids in cols.values() if ids), default=1.0)
     lo, hi = 0.0, usable / max(total_max, 1e-9)
     for _ in range(50):
@@ -123,7 +146,6 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
         else:
             hi = mid
     scale = lo if lo > 0 else 0.5 * usable / max(total_max, 1e-9)
-    # node boxes: (x, y_top, height), each in a slot tall enough for its label; columns centred
     boxes: dict[str, tuple[float, float, float]] = {}
     for c, ids in cols.items():
         slots = [max(values[n] * scale + GAP, label_h[n] + 0.004) for n in ids]
@@ -132,19 +154,11 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
             h = max(values[nid] * scale, 0.004)
             boxes[nid] = (COLUMN_X[c], y - (slot - h) / 2.0, h)
             y -= slot
+    return boxes, scale
 
-    colors = material_colors(results)
 
-    def link_color(material: str) -> str:
-        return colors.get(material, GREY) if material else "#BDBDBD"
-
-    def node_color(nid: str) -> str:
-        node = graph.nodes[nid]
-        if node.kind == "material":
-            return colors.get(nid.removeprefix("_mat_"), GREY)
-        return kind_color(node.kind)
-
-    # ribbons: stacked on each side in the order of the node at the other end
+def _draw_ribbons(ax, graph: SankeyGraph, boxes, scale: float, colors: dict[str, str]) -> None:
+    """Ribbons, stacked on each side in the order of the node at the other end."""
     rank = {nid: (graph.nodes[nid].column, -boxes[nid][1]) for nid in graph.nodes}
     out_cursor = {nid: boxes[nid][1] for nid in graph.nodes}
     in_cursor = {nid: boxes[nid][1] for nid in graph.nodes}
@@ -162,14 +176,13 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
         x0 = boxes[lk.source][0] + NODE_W
         x1 = boxes[lk.target][0]
         terminal = not lk.material
-        ax.add_patch(PathPatch(_ribbon(x0, y0, y0 - h, x1, y1, y1 - h), facecolor=link_color(lk.material),
+        color = colors.get(lk.material, GREY) if lk.material else "#BDBDBD"
+        ax.add_patch(PathPatch(_ribbon(x0, y0, y0 - h, x1, y1, y1 - h), facecolor=color,
                                edgecolor="none", alpha=0.35 if terminal else 0.55, zorder=1))
 
-    for nid, (x, y, h) in boxes.items():
-        ax.add_patch(Rectangle((x, y - h), NODE_W, h, facecolor=node_color(nid), edgecolor="white",
-                               linewidth=0.4, zorder=2))
 
-    # labels beside their nodes (spread if they still collide, with a leader line)
+def _draw_labels(ax, graph: SankeyGraph, cols, values, boxes, label_h, lang: str, top_y: float) -> None:
+    """Labels beside their nodes (spread if they still collide, with a leader line)."""
     for c, ids in cols.items():
         if not ids:
             continue
@@ -190,8 +203,3 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
             if moved:
                 edge = x if left else x + NODE_W
                 ax.plot([edge, tx], [want, got], color="#999999", lw=0.5, zorder=3)
-    for c, key in enumerate(("sources", "treatment", "products", "destinations")):
-        if cols[c]:
-            ax.text(COLUMN_X[c] + NODE_W / 2.0, 0.995, tr(f"sankey.stage.{key}", lang), ha="center",
-                    va="top", fontsize=FONT_SIZE, fontweight="bold", color="#555555")
-    return ax

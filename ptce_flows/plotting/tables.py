@@ -5,9 +5,9 @@ from __future__ import annotations
 from matplotlib.patches import Rectangle
 
 from ptce_flows.i18n import tr
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import KpiRow, kpi_rows
 from ptce_flows.plotting.style import FIG_WIDTH_IN, FONT_SIZE, TEXT, new_axes
+from ptce_flows.results.derive import KpiRow, kpi_rows
+from ptce_flows.results.resultset import ResultSet
 
 #: a thin rule is drawn after these KPIs (end of the tonnage, transport groups)
 GROUP_ENDS = ("stock_end_t", "co2_t")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from ptce_flows.i18n import month_names, tr
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import window_spans
 from ptce_flows.plotting.style import FONT_SIZE, material_colors, new_axes, number_formatter
+from ptce_flows.results.derive import window_spans
+from ptce_flows.results.resultset import ResultSet
 from ptce_flows.units import MONTH_LENGTHS, day_of_year
 
 WINDOW_COLOR = "#009E73"

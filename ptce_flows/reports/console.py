@@ -1,6 +1,13 @@
-"""Plain-text tables for the terminal."""
+"""Terminal output: plain-text tables and the progress bar of runs."""
 
 from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from ptce_flows.experiment.execution import Progress
 
 HEADLINE = [
     ("generated_t", "Generated", "t"),
@@ -83,3 +90,72 @@ def disruption_table(cost: dict) -> str:
     if cost.get("breakdowns", {}).get("mean"):
         lines.append(f"  {'Truck breakdowns':<40} {cost['breakdowns']['mean']:>12.1f}")
     return "\n".join(lines)
+
+
+class ProgressBar:
+    """A one-line progress display on a stream (stderr): runs done, running, failed, ETA.
+
+    On a terminal the line is redrawn in place (at most 10 times a second); otherwise (logs,
+    CI) a line is printed at most every ``log_every_s`` seconds and at the end.
+    """
+
+    def __init__(self, stream: TextIO | None = None, width: int = 28, log_every_s: float = 10.0,
+                 label: str = "runs"):
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.width = width
+        self.label = label
+        self.log_every_s = log_every_s
+        self.last_draw = -1e9
+        self.last: Progress | None = None
+        self.drawn = False
+
+    def __call__(self, p: Progress) -> None:
+        self.last = p
+        now = time.perf_counter()
+        finished = p.done + p.failed >= p.total
+        interval = 0.1 if self.tty else self.log_every_s
+        if not finished and now - self.last_draw < interval:
+            return
+        self.last_draw = now
+        self._draw(p)
+
+    def line(self, p: Progress) -> str:
+        frac = (p.done + p.failed) / p.total if p.total else 1.0
+        filled = int(round(frac * self.width))
+        bar = "#" * filled + "." * (self.width - filled)
+        parts = [f"[{bar}] {p.done + p.failed}/{p.total} {self.label}"]
+        if p.reused:
+            parts.append(f"{p.reused} reused")
+        parts.append(f"{p.running} running")
+        parts.append(f"{p.failed} failed")
+        if p.done + p.failed >= p.total:
+            parts.append(f"{_clock(p.elapsed_s)} elapsed")
+        else:
+            parts.append(f"ETA {_clock(p.eta_s) if p.eta_s is not None else '--:--'}")
+        return " | ".join(parts)
+
+    def _draw(self, p: Progress) -> None:
+        text = self.line(p)
+        if self.tty:
+            self.stream.write("\r" + text + "\x1b[K")
+            self.drawn = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the line (after a final redraw) so that later output starts on a new one."""
+        if self.last is not None and self.tty:
+            self._draw(self.last)
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from ptce_flows.i18n import fmt_date, fmt_number, fmt_qty, tr
 from ptce_flows.plotting import figures as report_figures
-from ptce_flows.plotting.data import ResultSet
 from ptce_flows.reports.assumptions import Assumption, Reference, assumptions_of, references
+from ptce_flows.results.resultset import ResultSet
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import base64
 import html
 
 from ptce_flows.i18n import tr
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import kpi_rows
 from ptce_flows.reports.content import ReportContent, reference_text
+from ptce_flows.results.derive import kpi_rows
+from ptce_flows.results.resultset import ResultSet
 
 CSS = """
 :root { --ink: #222; --muted: #5a5a5a; --rule: #d9d9d9; --band: #f5f5f5; --head: #e8eef4; }
@@ -136,7 +136,16 @@ def html_report(results: ResultSet, content: ReportContent, svgs: dict[str, byte
         add(f'<section id="fig-{f.name}"><h2>{_e(f.title)}</h2><figure>{_img(svgs[f.name], f.title)}'
             f"<figcaption>{_e(f.caption)}</figcaption></figure></section>")
 
-    # assumptions
+    out += _assumptions(content)
+    add(f"<footer>{_e(content.footer)}</footer></main></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _assumptions(content: ReportContent) -> list[str]:
+    """The assumptions section: sources from the scenario's comments, notes, references."""
+    lang = content.lang
+    out: list[str] = []
+    add = out.append
     add(f'<section id="assumptions"><h2>{_e(tr("report.assumptions", lang))}</h2>')
     if content.from_comments:
         add(f"<p>{_e(tr('report.assumptions_intro', lang))}</p>")
@@ -163,5 +172,4 @@ def html_report(results: ResultSet, content: ReportContent, svgs: dict[str, byte
     else:
         add(f'<p class="note">{_e(tr("report.no_references", lang))}</p>')
     add("</section>")
-    add(f"<footer>{_e(content.footer)}</footer></main></body></html>")
-    return "\n".join(out) + "\n"
+    return out

@@ -21,11 +21,11 @@ import stat
 from pathlib import Path
 
 from ptce_flows.errors import ScenarioError, UsageError
-from ptce_flows.plotting.data import ResultSet, Series
+from ptce_flows.metrics.kpis import FLOW_COLUMNS
 from ptce_flows.reports.files import plain_cell
+from ptce_flows.results.resultset import ResultSet, Series
 
 REQUIRED = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml")
-FLOW_NUMBERS = ("mass_t", "trips", "vehicle_km", "tonne_km", "co2_kg")
 FLOW_KEYS = ("origin", "destination", "material", "fleet")
 SERIES_COLUMNS = ("time_d", "site", "material", "quantity", "value", "low", "high")
 SOURCE_NAME = "scenario.yaml"
@@ -240,7 +240,7 @@ def load_results(folder: str | Path, source_text: str | None = None) -> ResultSe
     folder = check_folder(folder)
     summary = _read_json(folder / "summary.json")
     _check_summary(folder, summary)
-    flows = _read_csv(folder / "flows.csv", FLOW_KEYS + FLOW_NUMBERS, FLOW_NUMBERS)
+    flows = _read_csv(folder / "flows.csv", FLOW_KEYS + FLOW_COLUMNS, FLOW_COLUMNS)
     series_rows = _read_csv(folder / "timeseries.csv", SERIES_COLUMNS, ("time_d", "value", "low", "high"))
     from ptce_flows.scenario.yamlio import parse_yaml  # bounded: sizes, aliases, nesting
 

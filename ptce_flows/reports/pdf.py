@@ -7,12 +7,12 @@ decides what goes on them, in what order.
 from __future__ import annotations
 
 from ptce_flows.i18n import tr
-from ptce_flows.plotting.data import ResultSet
-from ptce_flows.plotting.derive import kpi_rows
 from ptce_flows.plotting.figures import SITES_PER_PAGE
 from ptce_flows.plotting.pages import Column, PageWriter, render_pdf
 from ptce_flows.plotting.style import FONT_SIZE, style
 from ptce_flows.reports.content import ReportContent, reference_text
+from ptce_flows.results.derive import kpi_rows
+from ptce_flows.results.resultset import ResultSet
 
 
 def pdf_report(results: ResultSet, content: ReportContent) -> bytes:

@@ -1,4 +1,4 @@
-"""Tables derived from a :class:`~ptce_flows.plotting.data.ResultSet` for figures and reports.
+"""Tables derived from a :class:`~ptce_flows.results.resultset.ResultSet` for figures and reports.
 
 Pure functions, no matplotlib: the KPI rows of the summary table, the nodes and links of the
 Sankey diagram (a mass balance of every treatment site), job and transport rows, and the
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ptce_flows.i18n import activity_label, fmt_number, fmt_pct, fmt_qty, tr
-from ptce_flows.plotting.data import ResultSet
+from ptce_flows.results.resultset import ResultSet
 from ptce_flows.units import DAYS_PER_YEAR, day_of_year
 
 #: KPIs of the summary table, in order, with their unit and decimals (None = automatic)

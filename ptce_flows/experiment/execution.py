@@ -1,9 +1,14 @@
-"""Execute many independent runs in parallel: local processes or a Dask cluster, one interface.
+"""The one way runs are executed: local processes or a Dask cluster, with the run cache.
 
-A *task* is one replication of one scenario: the scenario's key (the hash of its resolved
-form, see ``ptce_flows.cache``), a replication index and its seed. ``execute`` runs a list of
-tasks through a ``Backend`` and returns their records; every backend exposes a standard
-``concurrent.futures.Executor``:
+Every command that simulates (``run``, ``compare``, ``sweep``, the undisrupted twin of a
+disrupted run, and the coming ``optimise`` and ``sensitivity``) builds a list of tasks and
+calls ``execute``. A *task* is one replication of one scenario: the scenario's key (the hash
+of its resolved form, see ``experiment.cache``), a label for messages, a replication index and
+its seed. What a task computes is a ``RecordKind`` (``experiment.records``): the compact
+record of a comparison or the whole summary of a run. ``execute`` takes the tasks, the kind,
+a builder of each scenario's world, the backend (``jobs`` or ``scheduler``), an optional cache
+and a progress callback, and returns every result and every failure. Every backend exposes a
+standard ``concurrent.futures.Executor``:
 
 - ``inline`` (``jobs=1``): runs each task in this process, one at a time;
 - ``processes`` (``jobs=N``): a ``ProcessPoolExecutor``; the compiled worlds are handed to
@@ -24,25 +29,29 @@ so the parent decides).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import logging
 import multiprocessing as mp
 import os
 import re
 import signal
-import sys
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
-from ptce_flows.cache import RunCache
 from ptce_flows.errors import UsageError
+from ptce_flows.experiment.cache import RunCache
+from ptce_flows.experiment.records import RecordKind
 
-#: a task function: (world, seed) -> JSON-ready record; must be a picklable module-level function
-TaskFn = Callable[[Any, np.random.SeedSequence], dict]
+#: a task function: (world, seed) -> result; must be a picklable module-level function
+TaskFn = Callable[[Any, np.random.SeedSequence], Any]
 
-_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s]+$")
+#: tcp://HOST:PORT (or tls://); HOST a name, an IPv4 address or a bracketed IPv6 address
+_ADDRESS = re.compile(r"^(tcp|tls)://([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\]):(\d{1,5})$")
 
 
 # --------------------------------------------------------------------------- tasks and outcomes
@@ -69,6 +78,7 @@ class Failure:
     replication: int
     seed: int
     error: str
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
 
     def format(self) -> str:
         return (f"{self.label}: replication {self.replication} (seed {self.seed}, "
@@ -93,7 +103,7 @@ class Progress:
 class Execution:
     """What ``execute`` returns."""
 
-    results: dict[tuple[str, int], dict]
+    results: dict[tuple[str, int], Any]
     failures: list[Failure]
     computed: int
     reused: int
@@ -132,7 +142,7 @@ def _set_worlds(worlds: dict[str, Any]) -> None:
     _WORLDS.update(worlds)
 
 
-def _call_local(fn: TaskFn, key: str, seed: np.random.SeedSequence) -> dict:
+def _call_local(fn: TaskFn, key: str, seed: np.random.SeedSequence) -> Any:
     return fn(_WORLDS[key], seed)
 
 
@@ -200,22 +210,92 @@ class ProcessBackend(Backend):
 
 # --------------------------------------------------------------------------- Dask backend
 
+def parse_scheduler(address: str) -> tuple[str, str, int]:
+    """``(protocol, host, port)`` of ``tcp://HOST:PORT`` (or ``tls://``), port 1-65535.
+
+    Raises:
+        UsageError: anything else, with the expected form.
+    """
+    match = _ADDRESS.match(address) if len(address) <= 300 else None
+    port = int(match.group(3)) if match else 0
+    if not match or not 1 <= port <= 65535:
+        shown = address if len(address) <= 80 else address[:77] + "..."
+        raise UsageError(f"'{shown!s}' is not a scheduler address "
+                         "(expected tcp://HOST:PORT with a port from 1 to 65535, e.g. tcp://10.0.0.5:8786)")
+    return match.group(1), match.group(2).strip("[]"), port
+
+
 def check_scheduler(address: str):
     """The ``distributed`` module, once ``address`` looks like a scheduler address.
 
     Raises:
-        UsageError: Dask is not installed, or the address is not ``PROTOCOL://HOST:PORT``.
+        UsageError: Dask is not installed, or the address is not ``tcp://HOST:PORT``.
     """
+    parse_scheduler(address)
     try:
         import distributed
     except ImportError:
         raise UsageError(
-            "--scheduler needs Dask distributed, which is not installed: "
+            "running on a Dask cluster needs Dask distributed, which is not installed: "
             "pip install 'ptce-flows[cluster]' (or run locally with --jobs N)") from None
-    if not _ADDRESS.match(address):
-        raise UsageError(f"--scheduler: '{address}' is not a scheduler address "
-                         "(expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786)")
     return distributed
+
+
+def _reachable(address: str, timeout_s: float) -> None:
+    """A plain TCP connection to the scheduler's port, before Dask tries: an unreachable or
+    closed port is a clear message, not Dask's retries and tracebacks."""
+    _, host, port = parse_scheduler(address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot reach a Dask scheduler at {address} ({exc.strerror or exc}); "
+                         "is the scheduler running, and the address right?") from None
+
+
+@contextlib.contextmanager
+def _quiet_dask():
+    """Dask's own log lines (connection retries, errors) stay out of the user's terminal."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def connect(address: str, timeout_s: float = 10.0):
+    """A ``distributed.Client`` on the scheduler at ``address``, or ``UsageError``.
+
+    The address is checked, the port tried with a plain socket, then Dask connects with a
+    timeout. Whatever answers on that port without being a Dask scheduler (a web server, a
+    stray service) ends in the same clear message: never a traceback or an allocation of the
+    size the peer claims.
+    """
+    distributed = check_scheduler(address)
+    _reachable(address, timeout_s)
+    client = distributed.Client.__new__(distributed.Client)
+    with _quiet_dask():
+        try:
+            client.__init__(address, timeout=f"{timeout_s}s", set_as_default=False)
+        except MemoryError:
+            _dispose(client)
+            raise UsageError(f"{address} sent something that is not Dask's protocol (a message "
+                             "claiming an impossible size): is this a Dask scheduler?") from None
+        except Exception as exc:  # noqa: BLE001 - whatever the peer did, the user gets one message
+            _dispose(client)
+            raise UsageError(f"no Dask scheduler answered at {address} ({type(exc).__name__}): "
+                             "is this a Dask scheduler, and one you control?") from None
+    return client
+
+
+def _dispose(client) -> None:
+    """Close a client whose connection failed, so that its ``__del__`` has nothing to report."""
+    with contextlib.suppress(Exception):
+        client.close(timeout=1)
+    with contextlib.suppress(Exception):
+        client.status = "closed"
 
 
 class DaskBackend(Backend):
@@ -223,13 +303,7 @@ class DaskBackend(Backend):
 
     def __init__(self, fn: TaskFn, worlds: dict[str, Any], address: str, timeout_s: float = 10.0):
         super().__init__(fn, worlds)
-        distributed = check_scheduler(address)
-        try:
-            self.client = distributed.Client(address, timeout=f"{timeout_s}s",
-                                             set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UsageError(f"--scheduler: cannot reach a Dask scheduler at {address} "
-                             f"({type(exc).__name__}: {exc})") from None
+        self.client = connect(address, timeout_s)
         try:
             threads = sum(self.client.nthreads().values())
             if threads == 0:
@@ -237,7 +311,7 @@ class DaskBackend(Backend):
                 threads = sum(self.client.nthreads().values())
         except (OSError, TimeoutError) as exc:
             self.client.close()
-            raise UsageError(f"--scheduler: the cluster at {address} has no worker "
+            raise UsageError(f"the Dask cluster at {address} has no worker "
                              f"({type(exc).__name__}: {exc})") from None
         self.slots = max(1, threads)
         self.in_flight = 2 * self.slots
@@ -272,68 +346,85 @@ def open_backend(fn: TaskFn, worlds: dict[str, Any], jobs: int = 1,
 
 def execute(
     tasks: Iterable[Task],
-    fn: TaskFn,
+    kind: RecordKind,
     worlds: Mapping[str, Callable[[], Any]],
     *,
     jobs: int = 1,
     scheduler: str | None = None,
     cache: RunCache | None = None,
     progress: Callable[[Progress], None] | None = None,
-    on_result: Callable[[Task, dict], None] | None = None,
+    on_result: Callable[[Task, Any], None] | None = None,
 ) -> Execution:
-    """Run ``tasks`` (reusing cached records) and return every record and failure.
+    """Run ``tasks`` (reusing cached results) and return every result and failure.
 
     Args:
         tasks: tasks to run; tasks with the same (key, replication) are computed once.
-        fn: the task function, called as ``fn(world, seed)``.
+        kind: what each task computes and how it is stored (``experiment.records``).
         worlds: scenario key -> a callable that builds its world; called only for keys that
             still have something to compute, before anything runs (so input errors come first).
         jobs, scheduler: the backend (see ``open_backend``).
-        cache: where finished records are read from and stored.
+        cache: where finished results are read from (checked) and stored.
         progress: called with a ``Progress`` after every change.
-        on_result: called after each computed record is stored (tests use it to interrupt).
+        on_result: called after each computed result is stored (tests use it to interrupt).
     """
-    started = time.perf_counter()
     if scheduler:
         check_scheduler(scheduler)  # even when everything is cached: a typo should not pass
-    tasks = list(tasks)
-    unique: dict[tuple[str, int], Task] = {}
-    labels: dict[tuple[str, int], list[str]] = {}
-    for task in tasks:
-        unique.setdefault(task.ident, task)
-        labels.setdefault(task.ident, [])
-        if task.label not in labels[task.ident]:
-            labels[task.ident].append(task.label)
-    results: dict[tuple[str, int], dict] = {}
-    todo: list[Task] = []
-    for ident, task in unique.items():
-        record = cache.get(task.key, task.seed) if cache is not None else None
-        if record is not None:
-            results[ident] = record
-        else:
-            todo.append(task)
-    reused = len(results)
-    failures: list[Failure] = []
-    state = {"computed": 0, "running": 0}
-    by_label: dict[str, int] = {}
-
-    def report() -> None:
-        if progress is None:
-            return
-        elapsed = time.perf_counter() - started
-        computed = state["computed"]
-        left = len(todo) - computed - len(failures)
-        eta = elapsed / computed * left if computed else None
-        progress(Progress(len(unique), len(results), reused, state["running"], len(failures),
-                          elapsed, eta))
-
-    report()
-    if not todo:
-        return Execution(results, failures, 0, reused, time.perf_counter() - started, "none (all cached)", 0)
-    needed = {task.key for task in todo}
+    loop = _Loop(list(tasks), kind, cache, progress, on_result)
+    loop.report()
+    if not loop.todo:
+        return loop.outcome("none (all cached)", 0)
+    needed = {task.key for task in loop.todo}
     built = {key: worlds[key]() for key in sorted(needed)}
-    with open_backend(fn, built, jobs, scheduler, tasks=len(todo)) as backend:
-        queue = list(reversed(todo))
+    with open_backend(kind.compute, built, jobs, scheduler, tasks=len(loop.todo)) as backend:
+        loop.run(backend)
+        name, slots = backend.name, backend.slots
+    return loop.outcome(name, slots)
+
+
+class _Loop:
+    """The state of one ``execute``: what is done, running, failed; the submit/collect loop."""
+
+    def __init__(self, tasks: list[Task], kind: RecordKind, cache: RunCache | None,
+                 progress: Callable[[Progress], None] | None,
+                 on_result: Callable[[Task, Any], None] | None):
+        self.started = time.perf_counter()
+        self.kind, self.cache, self.progress, self.on_result = kind, cache, progress, on_result
+        self.unique: dict[tuple[str, int], Task] = {}
+        self.labels: dict[tuple[str, int], list[str]] = {}
+        for task in tasks:
+            self.unique.setdefault(task.ident, task)
+            names = self.labels.setdefault(task.ident, [])
+            if task.label not in names:
+                names.append(task.label)
+        self.results: dict[tuple[str, int], Any] = {}
+        self.todo: list[Task] = []
+        for ident, task in self.unique.items():
+            found = cache.get(task.key, task.seed, kind) if cache is not None else None
+            if found is not None:
+                self.results[ident] = found
+            else:
+                self.todo.append(task)
+        self.reused = len(self.results)
+        self.failures: list[Failure] = []
+        self.computed = 0
+        self.running = 0
+        self.by_label: dict[str, int] = {}
+
+    def report(self) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - self.started
+        left = len(self.todo) - self.computed - len(self.failures)
+        eta = elapsed / self.computed * left if self.computed else None
+        self.progress(Progress(len(self.unique), len(self.results), self.reused, self.running,
+                               len(self.failures), elapsed, eta))
+
+    def fail(self, task: Task, error: str, exc: BaseException | None) -> None:
+        self.failures.append(Failure(" = ".join(self.labels[task.ident]), task.replication,
+                                     int(task.seed.entropy), error, exc))
+
+    def run(self, backend: Backend) -> None:
+        queue = list(reversed(self.todo))
         pending: dict[cf.Future, Task] = {}
         while queue or pending:
             while queue and len(pending) < backend.in_flight:
@@ -341,33 +432,34 @@ def execute(
                 try:
                     pending[backend.submit(task)] = task
                 except Exception as exc:  # e.g. a broken pool after a worker was killed
-                    failures.append(Failure(" = ".join(labels[task.ident]), task.replication,
-                                            int(task.seed.entropy), f"{type(exc).__name__}: {exc}"))
-                state["running"] = min(len(pending), backend.slots)
-            report()
+                    self.fail(task, f"{type(exc).__name__}: {exc}", exc)
+                self.running = min(len(pending), backend.slots)
+            self.report()
             done, _ = cf.wait(list(pending), timeout=1.0, return_when=cf.FIRST_COMPLETED)
             for future in done:
-                task = pending.pop(future)
-                error = _error_of(future)
-                if error is not None:
-                    failures.append(Failure(" = ".join(labels[task.ident]), task.replication,
-                                            int(task.seed.entropy), error))
-                    continue
-                record = future.result()
-                if cache is not None:
-                    cache.put(task.key, task.seed, record)
-                results[task.ident] = record
-                state["computed"] += 1
-                for label in labels[task.ident]:
-                    by_label[label] = by_label.get(label, 0) + 1
-                if on_result is not None:
-                    on_result(task, record)
-            state["running"] = min(len(pending), backend.slots)
-            report()
-        name, slots = backend.name, backend.slots
-    failures.sort(key=lambda f: (f.label, f.replication))
-    return Execution(results, failures, state["computed"], reused,
-                     time.perf_counter() - started, name, slots, by_label)
+                self.collect(pending.pop(future), future)
+            self.running = min(len(pending), backend.slots)
+            self.report()
+
+    def collect(self, task: Task, future: cf.Future) -> None:
+        error = _error_of(future)
+        if error is not None:
+            self.fail(task, error, None if future.cancelled() else future.exception())
+            return
+        result = future.result()
+        if self.cache is not None:
+            self.cache.put(task.key, task.seed, result, self.kind)
+        self.results[task.ident] = result
+        self.computed += 1
+        for label in self.labels[task.ident]:
+            self.by_label[label] = self.by_label.get(label, 0) + 1
+        if self.on_result is not None:
+            self.on_result(task, result)
+
+    def outcome(self, backend: str, slots: int) -> Execution:
+        self.failures.sort(key=lambda f: (f.label, f.replication))
+        return Execution(self.results, self.failures, self.computed, self.reused,
+                         time.perf_counter() - self.started, backend, slots, self.by_label)
 
 
 def _error_of(future: cf.Future) -> str | None:
@@ -380,74 +472,3 @@ def _error_of(future: cf.Future) -> str | None:
         raise exc
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
-# --------------------------------------------------------------------------- progress bar
-
-class ProgressBar:
-    """A one-line progress display on a stream (stderr): runs done, running, failed, ETA.
-
-    On a terminal the line is redrawn in place (at most 10 times a second); otherwise (logs,
-    CI) a line is printed at most every ``log_every_s`` seconds and at the end.
-    """
-
-    def __init__(self, stream: TextIO | None = None, width: int = 28, log_every_s: float = 10.0,
-                 label: str = "runs"):
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.width = width
-        self.label = label
-        self.log_every_s = log_every_s
-        self.last_draw = -1e9
-        self.last: Progress | None = None
-        self.drawn = False
-
-    def __call__(self, p: Progress) -> None:
-        self.last = p
-        now = time.perf_counter()
-        finished = p.done + p.failed >= p.total
-        interval = 0.1 if self.tty else self.log_every_s
-        if not finished and now - self.last_draw < interval:
-            return
-        self.last_draw = now
-        self._draw(p)
-
-    def line(self, p: Progress) -> str:
-        frac = (p.done + p.failed) / p.total if p.total else 1.0
-        filled = int(round(frac * self.width))
-        bar = "#" * filled + "." * (self.width - filled)
-        parts = [f"[{bar}] {p.done + p.failed}/{p.total} {self.label}"]
-        if p.reused:
-            parts.append(f"{p.reused} reused")
-        parts.append(f"{p.running} running")
-        parts.append(f"{p.failed} failed")
-        if p.done + p.failed >= p.total:
-            parts.append(f"{_clock(p.elapsed_s)} elapsed")
-        else:
-            parts.append(f"ETA {_clock(p.eta_s) if p.eta_s is not None else '--:--'}")
-        return " | ".join(parts)
-
-    def _draw(self, p: Progress) -> None:
-        text = self.line(p)
-        if self.tty:
-            self.stream.write("\r" + text + "\x1b[K")
-            self.drawn = True
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the line (after a final redraw) so that later output starts on a new one."""
-        if self.last is not None and self.tty:
-            self._draw(self.last)
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
-
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -20,7 +20,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-from matplotlib.ticker import Formatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from ptce_flows.i18n import check_lang, fmt_number, tr, unit_label
 from ptce_flows.plotting.style import (
@@ -29,6 +29,7 @@ from ptce_flows.plotting.style import (
     OKABE_ITO,
     figure,
     new_axes,
+    number_formatter,
     render,
     style,
 )
@@ -43,10 +44,6 @@ BETTER_COLOR = OKABE_ITO["blue"]
 WORSE_COLOR = OKABE_ITO["vermillion"]
 LAYOUT_COLOR = OKABE_ITO["sky_blue"]
 BASELINE_COLOR = "#BDBDBD"
-
-
-_UNIT_OF_BENEFIT = {"avoided_disposal_t": "t", "extra_diverted_t": "t", "avoided_tonne_km": "t.km",
-                    "avoided_co2_t": "t CO2e", "net_jobs_fte": "FTE", "net_insertion_fte": "FTE"}
 
 
 def label(key: str, lang: str = "en", **fields) -> str:
@@ -71,33 +68,6 @@ def _title(text: str, unit: str, lang: str, better: str = "", per: float = 1.0) 
     if better:
         out += f"\n{label('better.' + better, lang)}"
     return out
-
-
-class TickFormatter(Formatter):
-    """Tick labels in the language's number format, with the decimals the tick step needs
-    (0.25 steps show 1.25, never a rounded 1.2), the same for every tick of an axis."""
-
-    def __init__(self, lang: str = "en"):
-        self.lang = lang
-        self.decimals = 0
-
-    def set_locs(self, locs) -> None:
-        super().set_locs(locs)
-        self.decimals = 0
-        for x in locs:
-            for d in range(7):
-                if abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)):
-                    self.decimals = max(self.decimals, d)
-                    break
-            else:
-                self.decimals = 6
-
-    def __call__(self, x, pos=None) -> str:
-        return fmt_number(x, self.lang, self.decimals)
-
-
-def number_formatter(lang: str = "en") -> TickFormatter:
-    return TickFormatter(lang)
 
 
 def _suptitle(fig, text: str) -> None:

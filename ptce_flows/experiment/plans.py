@@ -1,11 +1,12 @@
-"""Compare layouts and sweep parameters: plans of runs with common random numbers.
+"""Plans of runs with common random numbers: compare layouts, sweep parameter grids.
 
 A *layout* is one scenario as it would run: a file's base scenario, one of its variants, or a
 point of a parameter grid. A *plan* is a list of layouts, a baseline among them, a seed and a
 number of replications. Running a plan runs replication ``i`` of every layout with the same
 seed ``replication_seeds(seed, n)[i]`` (common random numbers), through ``execution.execute``
 (local processes or Dask, stored runs reused), then compares the layouts with paired
-differences (``metrics.comparison``).
+differences (``metrics.differences``). Grids arrive parsed (``[(path, [values])]``): reading
+``--param`` text is the command line's job.
 
 Names of layouts: with one file, ``base`` and the variant names; with several files, the file
 stem and ``stem:variant``; in a sweep, ``capacity_t_per_day=40`` (the last key of each
@@ -15,8 +16,7 @@ parameter path, or the whole path when two parameters end alike).
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -24,20 +24,30 @@ from typing import Any
 
 import yaml
 
-from ptce_flows.cache import RunCache, scenario_key
 from ptce_flows.errors import Problem, ScenarioError, UsageError
-from ptce_flows.execution import Execution, Failure, Progress, Task, execute
-from ptce_flows.experiment import replication_seeds, run_record
-from ptce_flows.metrics.comparison import COMPARE_KPIS, compare_layouts, rank, with_derived
-from ptce_flows.scenario.loader import LoadedScenario, load_document, parse_override
+from ptce_flows.experiment.cache import RunCache, default_cache_dir, scenario_key
+from ptce_flows.experiment.execution import Execution, Failure, Progress, Task, execute
+from ptce_flows.experiment.records import COMPACT, RecordKind
+from ptce_flows.experiment.run import layout_info, replication_seeds
+from ptce_flows.metrics.differences import COMPARE_KPIS, compare_layouts, rank, with_derived
+from ptce_flows.scenario.loader import LoadedScenario, load_document
 from ptce_flows.scenario.yamlio import parse_yaml, read_text
 from ptce_flows.sim.world import build_world
+
+__all__ = ["Comparison", "Layout", "MAX_POINTS", "Plan", "PlanError", "default_cache_dir",
+           "default_out_dir", "format_value", "plan_compare", "plan_sweep", "run_layouts", "run_plan"]
 
 #: refuse grids larger than this (a typo such as 0:1000:0.1 would mean hours of runs)
 MAX_POINTS = 10_000
 
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_RANGE = re.compile(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*:\s*({_NUMBER})\s*$")
+
+class PlanError(UsageError):
+    """A plan cannot be made from what was asked; ``option`` names the request
+    (``baseline``, ``variants``, ``rank_by``, ``grid``) so that a front end can name its flag."""
+
+    def __init__(self, option: str, message: str):
+        super().__init__(message)
+        self.option = option
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ class Comparison:
 
 def check_rank_by(kpi: str) -> str:
     if kpi not in COMPARE_KPIS:
-        raise UsageError(f"--rank-by: unknown KPI '{kpi}' (one of: {', '.join(COMPARE_KPIS)})")
+        raise PlanError("rank_by", f"unknown KPI '{kpi}' (one of: {', '.join(COMPARE_KPIS)})")
     return kpi
 
 
@@ -158,7 +168,7 @@ def plan_compare(
                          "file names, so give each file a different name")
     selected = None if variants.strip() == "all" else [v.strip() for v in variants.split(",") if v.strip()]
     if selected is not None and not selected:
-        raise UsageError("--variants: give 'all' or layout names separated by commas")
+        raise PlanError("variants", "give 'all' or layout names separated by commas")
     keep = set(selected or []) | ({baseline} if baseline else set())
 
     def wanted(name: str) -> bool:
@@ -185,9 +195,9 @@ def plan_compare(
         raise ScenarioError(problems)
     unknown = [n for n in sorted(keep) if n not in available]
     if unknown:
-        what = "--baseline" if unknown == [baseline] else "--variants"
-        raise UsageError(f"{what}: no layout named {', '.join(repr(n) for n in unknown)} "
-                         f"(layouts: {', '.join(available)})")
+        what = "baseline" if unknown == [baseline] else "variants"
+        raise PlanError(what, f"no layout named {', '.join(repr(n) for n in unknown)} "
+                        f"(layouts: {', '.join(available)})")
     if selected is not None:  # keep the user's order, the baseline first when it was added
         order = ([baseline] if baseline and baseline not in selected else []) + selected
         layouts.sort(key=lambda lay: order.index(lay.name))
@@ -199,64 +209,6 @@ def plan_compare(
     stem = stems[0] if len(files) == 1 else "-".join(stems[:3])
     return Plan("compare", stem, [str(f) for f in files], layouts, base, seed, replications, rank_by,
                 notes=notes)
-
-
-def parse_sweep_param(text: str) -> tuple[str, list[Any]]:
-    """``PATH=START:STOP:STEP`` (STOP included) or ``PATH=a,b,c`` (each read as YAML).
-
-    Raises:
-        UsageError: the text is not of either form, or the range is empty or too long.
-    """
-    if "=" not in text:
-        raise UsageError(f"--param: expected PATH=START:STOP:STEP or PATH=a,b,c, found '{text}'")
-    path, spec = text.split("=", 1)
-    path = path.strip()
-    if not path:
-        raise UsageError(f"--param: missing key path before '=' in '{text}'")
-    match = _RANGE.match(spec)
-    if match:
-        values = _range(path, *match.groups())
-    else:
-        values = [parse_override(f"{path}={item}")[1] for item in _split_top(spec)]
-        if not values:
-            raise UsageError(f"--param {path}: no value given")
-    if len(values) > MAX_POINTS:
-        raise UsageError(f"--param {path}: {len(values)} values, more than {MAX_POINTS}")
-    return path, values
-
-
-def _range(path: str, start_s: str, stop_s: str, step_s: str) -> list:
-    as_int = all(re.fullmatch(r"[-+]?\d+", s) for s in (start_s, stop_s, step_s))
-    start, stop, step = (int(s) if as_int else float(s) for s in (start_s, stop_s, step_s))
-    if step == 0:
-        raise UsageError(f"--param {path}: the step of {start_s}:{stop_s}:{step_s} is 0")
-    count = math.floor((stop - start) / step + 1e-9) + 1
-    if count < 1:
-        raise UsageError(f"--param {path}: {start_s}:{stop_s}:{step_s} is empty "
-                         "(START:STOP:STEP goes from START towards STOP by STEP)")
-    if count > MAX_POINTS:
-        raise UsageError(f"--param {path}: {start_s}:{stop_s}:{step_s} has {count} values, "
-                         f"more than {MAX_POINTS}")
-    if as_int:
-        return [start + i * step for i in range(count)]
-    return [float(round(start + i * step, 10)) for i in range(count)]
-
-
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside brackets and braces: ``{cv: 0.1},{cv: 0.3}`` -> two items."""
-    items, depth, current = [], 0, []
-    for char in text:
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        if char == "," and depth == 0:
-            items.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current).strip())
-    return [item for item in items if item]
 
 
 def format_value(value: Any) -> str:
@@ -274,7 +226,7 @@ def format_value(value: Any) -> str:
 
 def plan_sweep(
     file: str,
-    params: list[str],
+    grid: Sequence[tuple[str, list[Any]]],
     baseline: str | None = None,
     seed: int | None = None,
     replications: int = 1,
@@ -282,22 +234,21 @@ def plan_sweep(
     variant: str | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> Plan:
-    """A full grid over ``params`` (``parse_sweep_param`` forms) applied to ``file``.
+    """A full grid over ``grid`` (``[(key path, [values])]``) applied to ``file``.
 
     The baseline is the first grid point unless ``baseline`` names a point (``40`` is enough
     with one parameter) or is ``base``: the scenario without the sweep's changes, then added
     as a layout of its own.
     """
     check_rank_by(rank_by)
-    if not params:
-        raise UsageError("sweep: give at least one --param PATH=START:STOP:STEP (or PATH=a,b,c)")
-    grid = [parse_sweep_param(p) for p in params]
+    if not grid or any(not values for _, values in grid):
+        raise PlanError("grid", "give at least one parameter with at least one value")
     paths = [path for path, _ in grid]
     if len(set(paths)) != len(paths):
-        raise UsageError("sweep: the same --param path is given twice")
+        raise PlanError("grid", "the same parameter path is given twice")
     total = math.prod(len(values) for _, values in grid)
     if total > MAX_POINTS:
-        raise UsageError(f"sweep: the grid has {total} points, more than {MAX_POINTS}")
+        raise PlanError("grid", f"the grid has {total} points, more than {MAX_POINTS}")
     leaves = [path.split(".")[-1] for path in paths]
     short = [leaf if leaves.count(leaf) == 1 else path for leaf, path in zip(leaves, paths, strict=True)]
     doc = parse_yaml(read_text(file), file)
@@ -332,7 +283,7 @@ def plan_sweep(
         base = next((c for c in candidates if c in names), None)
         if base is None:
             shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-            raise UsageError(f"--baseline: no grid point named '{baseline}' (points: {shown}; or 'base')")
+            raise PlanError("baseline", f"no grid point named '{baseline}' (points: {shown}; or 'base')")
     stem = Path(file).stem + (f"-{variant}" if variant else "")
     seed = layouts[0].loaded.spec.seed if seed is None else seed
     return Plan("sweep", stem, [str(file)], layouts, base, seed, replications, rank_by, params=paths,
@@ -345,10 +296,34 @@ def default_out_dir(plan: Plan) -> Path:
     return Path("results") / f"{plan.stem}-{plan.kind}"
 
 
-def default_cache_dir(out_dir: str | Path) -> Path:
-    """``<parent>/.<name>.runs``: beside the results folder, so its atomic replacement keeps it."""
-    out_dir = Path(out_dir)
-    return out_dir.parent / f".{out_dir.name}.runs"
+def run_layouts(
+    layouts: Sequence[Layout],
+    seed: int,
+    replications: int,
+    kind: RecordKind = COMPACT,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    on_result: Callable[[Task, Any], None] | None = None,
+) -> Execution:
+    """Replications ``0..n-1`` of every layout, with common random numbers, through ``execute``.
+
+    The building block of every plan (comparisons and sweeps here; site search and
+    sensitivity analyses build their layouts and call it the same way). Results are keyed by
+    ``(layout.key, replication)``; layouts that resolve to the same scenario run once.
+    """
+    seeds = replication_seeds(seed, replications)
+    cache = RunCache(cache_dir) if cache_dir is not None else None
+    tasks, worlds = [], {}
+    for layout in layouts:
+        worlds[layout.key] = partial(build_world, layout.loaded)
+        tasks += [Task(layout.key, layout.name, i, s) for i, s in enumerate(seeds)]
+        if cache is not None:
+            cache.describe(layout.key, layout_info(layout.loaded))
+    return execute(tasks, kind, worlds, jobs=jobs, scheduler=scheduler, cache=cache,
+                   progress=progress, on_result=on_result)
 
 
 def run_plan(
@@ -357,22 +332,11 @@ def run_plan(
     scheduler: str | None = None,
     cache_dir: str | Path | None = None,
     progress: Callable[[Progress], None] | None = None,
-    on_result: Callable[[Task, dict], None] | None = None,
+    on_result: Callable[[Task, Any], None] | None = None,
 ) -> Comparison:
     """Run every replication of every layout (reusing stored runs) and compare them."""
-    seeds = replication_seeds(plan.seed, plan.replications)
-    cache = RunCache(cache_dir) if cache_dir is not None else None
-    tasks, worlds = [], {}
-    for layout in plan.layouts:
-        worlds[layout.key] = partial(build_world, layout.loaded)
-        tasks += [Task(layout.key, layout.name, i, s) for i, s in enumerate(seeds)]
-        if cache is not None:
-            cache.describe(layout.key, {"name": layout.loaded.spec.name, "file": layout.loaded.file,
-                                        "variant": layout.loaded.variant,
-                                        "overrides": dict(layout.loaded.overrides),
-                                        "scenario_sha256": layout.loaded.sha256})
-    done = execute(tasks, run_record, worlds, jobs=jobs, scheduler=scheduler, cache=cache,
-                   progress=progress, on_result=on_result)
+    done = run_layouts(plan.layouts, plan.seed, plan.replications, COMPACT, jobs=jobs, scheduler=scheduler,
+                       cache_dir=cache_dir, progress=progress, on_result=on_result)
     runs = {
         layout.name: {i: with_derived(done.results[(layout.key, i)]["kpis"])
                       for i in range(plan.replications) if (layout.key, i) in done.results}
@@ -380,4 +344,3 @@ def run_plan(
     }
     table = compare_layouts(runs, plan.baseline)
     return Comparison(plan, done, runs, table, rank(runs, plan.rank_by))
-

@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 from ptce_flows import __version__
-from ptce_flows.compare import Comparison, format_value
-from ptce_flows.metrics.comparison import BENEFITS, BETTER, COMPARE_KPIS
+from ptce_flows.experiment.plans import Comparison, format_value
+from ptce_flows.metrics.differences import BENEFITS, BETTER, COMPARE_KPIS
 from ptce_flows.reports.files import atomic_dir, write_csv, write_json
 
 BETTER_TEXT = {1: "higher", -1: "lower", 0: ""}
@@ -184,7 +184,7 @@ def write_comparison(comp: Comparison, out_dir: str | Path, command: list[str],
 
 def write_figures(comp: Comparison, folder: Path, lang: str = "en") -> list[Path]:
     """The comparison figures (PNG and SVG) of ``comp`` into ``folder``."""
-    from ptce_flows.plotting.comparison import (
+    from ptce_flows.plotting.layouts import (
         benefits_figure,
         comparison_figure,
         save_figure,

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ptce_flows.i18n import label_text
+from ptce_flows.scenario.diagnostics import SITE_KINDS
 from ptce_flows.units import DAYS_PER_YEAR
 
-KINDS = ("source", "treatment", "farm", "outlet", "disposal")
 
 
 def _capital(text: str) -> str:
