@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ptce_flows.errors import SimulationError
-from ptce_flows.scenario.defaults import MASS_TOLERANCE_T
+from ptce_flows.sim.constants import MASS_TOLERANCE_T
 from ptce_flows.sim.records import COLLECTION, DELIVERY, OVERFLOW, RESIDUE, Records
 from ptce_flows.sim.world import World
 

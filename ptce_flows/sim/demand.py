@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ptce_flows.sim.constants import EPS as _EPS
 from ptce_flows.sim.world import World
-
-_EPS = 1e-9
 
 
 class Demand:

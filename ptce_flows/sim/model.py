@@ -19,7 +19,8 @@ from contextlib import contextmanager
 import numpy as np
 import simpy
 
-from ptce_flows.scenario.defaults import RESIDUE_CLEARANCE_DAYS
+from ptce_flows.sim.constants import EPS as _EPS
+from ptce_flows.sim.constants import RESIDUE_CLEARANCE_DAYS
 from ptce_flows.sim.demand import Demand
 from ptce_flows.sim.records import (
     COLLECTION,
@@ -35,7 +36,6 @@ from ptce_flows.sim.treatment import TreatmentSite
 from ptce_flows.sim.world import World
 from ptce_flows.units import HOURS_PER_DAY, day_of_year
 
-_EPS = 1e-9
 #: child streams of a replication's SeedSequence, in a fixed order; new features take the
 #: reserved ones so that adding them never changes the existing streams
 STREAMS = ("supply", "faults", "reserved_2", "reserved_3")

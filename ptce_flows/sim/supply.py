@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ptce_flows.sim.constants import EPS as _EPS
 from ptce_flows.sim.world import World
 from ptce_flows.units import MONTH_OF_DOY
-
-_EPS = 1e-9
 
 
 class Supply:

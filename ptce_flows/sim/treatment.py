@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
+from ptce_flows.sim.constants import EPS as _EPS
 from ptce_flows.sim.world import TreatmentInfo
 
-_EPS = 1e-9
 #: days of ledger allocated beyond the horizon at the start (batches booked late in the run)
 _LEDGER_MARGIN = 400
 
@@ -113,10 +113,6 @@ class TreatmentSite:
         self.booked.extend([0.0] * extra)
         self.closed.extend([False] * extra)
 
-    def can_take(self, mass: float, day: int) -> bool:
-        """Would a load of ``mass`` arriving on ``day`` be accepted?"""
-        return self._open_day(mass, day) >= 0
-
     def _open_day(self, mass: float, day: int) -> int:
         """The day processing of ``mass`` arriving on ``day`` would start, or -1 if refused."""
         closed = self.closed
@@ -132,17 +128,11 @@ class TreatmentSite:
         return start
 
     def reserve(self, mass: float, day: int) -> int:
-        """``can_take`` and ``book`` in one step: book ``mass`` arriving on ``day`` and return
-        the day its processing starts, or -1 (nothing booked) if the site refuses it."""
+        """Book ``mass`` arriving on ``day`` if the site accepts it, and return the day its
+        processing starts, or -1 (nothing booked) if the site refuses it."""
         start = self._open_day(mass, day)
         if start >= 0:
             self._book_from(mass, start)
-        return start
-
-    def book(self, mass: float, day: int) -> int:
-        """Book ``mass`` on the ledger from the first free day; return that day."""
-        start = self._first_free(day)
-        self._book_from(mass, start)
         return start
 
     def _book_from(self, mass: float, start: int) -> None:
