@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from ptce_flows.sim.constants import EPS as _EPS
-from ptce_flows.sim.world import TreatmentInfo
+from ptce_flows.sim.constants import EPS
+from ptce_flows.sim.tables import TreatmentInfo
 
 #: days of ledger allocated beyond the horizon at the start (batches booked late in the run)
 _LEDGER_MARGIN = 400
@@ -82,7 +82,7 @@ class TreatmentSite:
         self.capacity = info.capacity_t_per_day
         self.reception_days = info.reception_days
         self.yield_total = info.yield_total
-        self.storage_limit = info.storage_t + _EPS
+        self.storage_limit = info.storage_t + EPS
         self.residence_days = info.residence_days
         self.projected = 0.0           # products still to come (in process or on the road)
         self.store = [0.0] * n_materials       # products in store, t
@@ -99,7 +99,7 @@ class TreatmentSite:
 
     def _first_free(self, day: int) -> int:
         """First open day in [day, day + reception_days] with room on the ledger, or -1."""
-        room = self.capacity - _EPS
+        room = self.capacity - EPS
         booked, closed = self.booked, self.closed
         for d in range(day, day + self.reception_days + 1):
             if d >= len(booked):
@@ -138,7 +138,7 @@ class TreatmentSite:
     def _book_from(self, mass: float, start: int) -> None:
         booked, closed, capacity = self.booked, self.closed, self.capacity
         rest, d = mass, start
-        while rest > _EPS:
+        while rest > EPS:
             if d >= len(booked):
                 self._grow(d)
             if closed[d]:
