@@ -101,19 +101,26 @@ def residuals(world: World, rec: Records) -> list[Residual]:
         add("farm/outlet: delivered = arrivals", int(s), int(m), delivered[s, m] - arr_del[s, m])
 
     # 5. the headline identities
-    t = totals(world, rec, win)
-    add("generated = diverted + disposed + stock at sources + waste in transit", -1, -1,
-        t["generated_t"] - t["diverted_t"] - t["disposed_t"]
-        - (t["source_stock_t"] - t["start_source_stock_t"])
-        - (t["waste_in_transit_t"] - t["start_waste_in_transit_t"]))
-    add("diverted = products + process losses + in process", -1, -1,
-        t["diverted_t"] - t["produced_t"] - t["process_losses_t"]
-        - (t["in_process_t"] - t["start_in_process_t"]))
-    add("products = delivered + residues disposed + in store + in transit", -1, -1,
-        t["produced_t"] - t["delivered_t"] - t["residues_disposed_t"]
-        - (t["stored_t"] - t["start_stored_t"])
-        - (t["product_in_transit_t"] - t["start_product_in_transit_t"]))
+    for check, value in headline(totals(world, rec, win)):
+        add(check, -1, -1, value)
     return out
+
+
+def headline(t: dict[str, float]) -> list[tuple[str, float]]:
+    """The residuals of the headline identities, from ``totals``."""
+    return [
+        ("generated = diverted + disposed + stock at sources + waste in transit",
+         t["generated_t"] - t["diverted_t"] - t["disposed_t"]
+         - (t["source_stock_t"] - t["start_source_stock_t"])
+         - (t["waste_in_transit_t"] - t["start_waste_in_transit_t"])),
+        ("diverted = products + process losses + in process",
+         t["diverted_t"] - t["produced_t"] - t["process_losses_t"]
+         - (t["in_process_t"] - t["start_in_process_t"])),
+        ("products = delivered + residues disposed + in store + in transit",
+         t["produced_t"] - t["delivered_t"] - t["residues_disposed_t"]
+         - (t["stored_t"] - t["start_stored_t"])
+         - (t["product_in_transit_t"] - t["start_product_in_transit_t"])),
+    ]
 
 
 #: the stocks of ``totals``, at the end and (prefixed ``start_``) when the window opened

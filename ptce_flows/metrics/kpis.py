@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ptce_flows.metrics.balance import check_balance, totals
-from ptce_flows.sim.records import Records, SeriesMeta
+from ptce_flows.sim.records import Records, SeriesMeta, State
 from ptce_flows.sim.tables import World
 from ptce_flows.units import DAYS_PER_YEAR, FTE_HOURS_PER_YEAR, T_PER_KT
 
@@ -69,44 +69,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
     annual = DAYS_PER_YEAR / rec.horizon_days
     vehicle_km = sh["loaded_km"] + sh["empty_km"]
     tonne_km = sh["mass_t"] * sh["loaded_km"]
-
-    by_fleet: dict[str, dict[str, float]] = {}
-    jobs_site: dict[str, dict[str, float]] = {}
-    jobs_fleet: dict[str, dict[str, float]] = {}
-    jobs_activity: dict[str, dict[str, float]] = {}
-
-    def add_job(table, key, fte, share):
-        row = table.setdefault(key, {"fte": 0.0, "insertion_fte": 0.0})
-        row["fte"] += fte
-        row["insertion_fte"] += fte * share
-
-    for f, info in enumerate(world.fleets):
-        mine = sh["fleet"] == f
-        hours = float(sh["driver_h"][mine].sum())
-        fte = hours * info.crew / FTE_HOURS_PER_YEAR * annual
-        by_fleet[info.id] = {
-            "trips": int(mine.sum()),
-            "vehicle_km": float(vehicle_km[mine].sum()),
-            "tonne_km": float(tonne_km[mine].sum()),
-            "co2_t": float(sh["co2_kg"][mine].sum() / 1000.0),
-            "driver_hours": hours,
-            "jobs_fte": fte,
-        }
-        add_job(jobs_fleet, info.id, fte, info.insertion_share)
-        add_job(jobs_activity, "transport", fte, info.insertion_share)
-    intake = win.treat_intake
-    for k, info in enumerate(world.treatments):
-        kt_year = float(intake[k].sum()) / T_PER_KT * annual
-        fte = info.fixed_fte + info.fte_per_kt * kt_year
-        add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
-        add_job(jobs_activity, info.process, fte, info.insertion_share)
-    received = win.disp_waste + win.disp_residue
-    for k, info in enumerate(world.disposals):
-        kt_year = float(received[k].sum()) / T_PER_KT * annual
-        fte = info.fixed_fte + info.fte_per_kt * kt_year
-        if fte > 0:
-            add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
-            add_job(jobs_activity, "disposal", fte, info.insertion_share)
+    by_fleet, jobs_site, jobs_fleet, jobs_activity = _fleets_and_jobs(world, win, sh, annual)
     jobs_fte = sum(r["fte"] for r in jobs_activity.values())
     insertion = sum(r["insertion_fte"] for r in jobs_activity.values())
 
@@ -150,6 +113,50 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
                "downtime_d": float(win.downtime_d[0])},
         start_stocks=start_stocks(world, rec),
     )
+
+
+def _fleets_and_jobs(world: World, win: State, sh: dict[str, np.ndarray], annual: float):
+    """Transport by fleet, and jobs by site, fleet and activity (FTE and insertion FTE)."""
+    vehicle_km = sh["loaded_km"] + sh["empty_km"]
+    tonne_km = sh["mass_t"] * sh["loaded_km"]
+    by_fleet: dict[str, dict[str, float]] = {}
+    jobs_site: dict[str, dict[str, float]] = {}
+    jobs_fleet: dict[str, dict[str, float]] = {}
+    jobs_activity: dict[str, dict[str, float]] = {}
+
+    def add_job(table, key, fte, share):
+        row = table.setdefault(key, {"fte": 0.0, "insertion_fte": 0.0})
+        row["fte"] += fte
+        row["insertion_fte"] += fte * share
+
+    for f, info in enumerate(world.fleets):
+        mine = sh["fleet"] == f
+        hours = float(sh["driver_h"][mine].sum())
+        fte = hours * info.crew / FTE_HOURS_PER_YEAR * annual
+        by_fleet[info.id] = {
+            "trips": int(mine.sum()),
+            "vehicle_km": float(vehicle_km[mine].sum()),
+            "tonne_km": float(tonne_km[mine].sum()),
+            "co2_t": float(sh["co2_kg"][mine].sum() / 1000.0),
+            "driver_hours": hours,
+            "jobs_fte": fte,
+        }
+        add_job(jobs_fleet, info.id, fte, info.insertion_share)
+        add_job(jobs_activity, "transport", fte, info.insertion_share)
+    intake = win.treat_intake
+    for k, info in enumerate(world.treatments):
+        kt_year = float(intake[k].sum()) / T_PER_KT * annual
+        fte = info.fixed_fte + info.fte_per_kt * kt_year
+        add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
+        add_job(jobs_activity, info.process, fte, info.insertion_share)
+    received = win.disp_waste + win.disp_residue
+    for k, info in enumerate(world.disposals):
+        kt_year = float(received[k].sum()) / T_PER_KT * annual
+        fte = info.fixed_fte + info.fte_per_kt * kt_year
+        if fte > 0:
+            add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
+            add_job(jobs_activity, "disposal", fte, info.insertion_share)
+    return by_fleet, jobs_site, jobs_fleet, jobs_activity
 
 
 def start_stocks(world: World, rec: Records) -> dict[str, dict[str, dict[str, float]]]:
