@@ -1,8 +1,9 @@
 """Fleets and their trucks: one job queue per fleet, one SimPy process per truck, shifts,
 scheduled unavailability (``fleet_unavailable``) and random breakdowns.
 
-A truck takes the next job of its fleet's queue (or waits, idle, for one), checks that it is
-in service, starts the trip if it fits in today's shift (otherwise it waits for tomorrow),
+A truck takes the next job of its fleet's queue (or waits, idle, for one), waits for the
+next shift if the trip does not fit in today's, checks that it is in service then (otherwise
+it hands the job back and waits until it is),
 asks the routing function of the job's purpose where to go (``sim.routing``), then drives:
 two timeouts, arrival and return. Trips are recorded as shipments when they leave.
 """
@@ -144,19 +145,22 @@ def truck(env: simpy.Environment, fleet: Fleet, k: int, faults: Faults, routes: 
             idle.append(wake)
             job = yield wake
         now = env.now
+        today = int(now + EPS)
+        if today != day:
+            day, used = today, 0.0
+        if used > 0 and used + job.est_h > shift_h:  # the job waits for the next shift
+            yield timeout(day + 1 - now)
+            now = env.now
+            day, used = day + 1, 0.0
+        # in service when the trip would start (after any wait for the shift, so a truck
+        # taken out of service overnight does not drive the next morning)
         if availability.down or now >= availability.next_failure:
             until = availability.out_until(now)
             if until > now:  # out of service: hand the job back and wait
                 fleet.hand_back(job)
                 yield timeout(until - now)
                 continue
-        today = int(now + EPS)
-        if today != day:
-            day, used = today, 0.0
-        if used > 0 and used + job.est_h > shift_h:
-            yield timeout(day + 1 - now)
-            day, used = day + 1, 0.0
-        trip = routes[job.purpose](job, fleet, env.now)
+        trip = routes[job.purpose](job, fleet, now)
         if trip is None:
             continue
         to_arrival, to_return, hours, sid = fleet.depart(trip, env.now)
