@@ -12,3 +12,9 @@ RESIDUE_CLEARANCE_DAYS = 7
 
 #: Smallest mass tolerance of the balance checks, in tonnes (see ``metrics.balance``).
 MASS_TOLERANCE_T = 1e-6
+
+#: Most loads one place may send in one day. Beyond it a run would take days and gigabytes
+#: (and the count of loads would soon overflow an integer): the run stops with a
+#: ``SimulationError`` instead. Estimate: a million truckloads a day from one source or site
+#: is no real territory (the scenario schema bounds payloads and rates well below this).
+MAX_LOADS_PER_DAY = 1_000_000

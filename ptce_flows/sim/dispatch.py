@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptce_flows.sim.constants import EPS, RESIDUE_CLEARANCE_DAYS
+from ptce_flows.errors import SimulationError
+from ptce_flows.sim.constants import EPS, MAX_LOADS_PER_DAY, RESIDUE_CLEARANCE_DAYS
 from ptce_flows.sim.demand import Demand
 from ptce_flows.sim.fleet import Fleet
 from ptce_flows.sim.jobs import CollectionJob, DeliveryJob, ResidueJob
@@ -78,7 +79,14 @@ class Dispatcher:
                 continue
             fleet = self.fleets[f]
             payload = fleet.info.payload_t
-            loads = [payload] * int(np.floor(avail / payload + EPS))
+            n = np.floor(avail / payload + EPS)
+            if not n <= MAX_LOADS_PER_DAY:
+                w = self.world
+                raise SimulationError(
+                    f"site '{w.sites[w.treatments[t].site]}' would send {n:.3g} loads of {payload:.3g} t "
+                    f"of '{w.materials[m]}' in one day (at most {MAX_LOADS_PER_DAY:,} can be simulated): "
+                    f"the payload_t of fleet '{fleet.info.id}' is too small for the tonnage")
+            loads = [payload] * int(n)
             rest = avail - len(loads) * payload
             if rest > EPS and day % RESIDUE_CLEARANCE_DAYS == 0:
                 loads.append(rest)

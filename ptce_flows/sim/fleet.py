@@ -10,12 +10,14 @@ two timeouts, arrival and return. Trips are recorded as shipments when they leav
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 import simpy
 
+from ptce_flows.errors import SimulationError
 from ptce_flows.sim.constants import EPS
 from ptce_flows.sim.jobs import Trip
 from ptce_flows.sim.records import Recorder
@@ -23,11 +25,21 @@ from ptce_flows.sim.tables import Disruptions, FleetInfo
 from ptce_flows.units import HOURS_PER_DAY
 
 
+def check_fleet(info: FleetInfo) -> None:
+    """Refuse a fleet whose trucks cannot carry or move anything: loads at or below the
+    model's zero (``EPS``) would be dropped silently, and a zero speed never arrives."""
+    for key, value in (("payload_t", info.payload_t), ("speed_kmh", info.speed_kmh)):
+        if not (math.isfinite(value) and value > EPS):
+            raise SimulationError(f"fleet '{info.id}': {key} {value:g} cannot be simulated "
+                                  f"(a finite number above {EPS:g} is needed)")
+
+
 class Fleet:
     """A pool of trucks sharing one queue of jobs."""
 
     def __init__(self, env: simpy.Environment, index: int, info: FleetInfo,
                  depot_km: dict[tuple[int, int], float], recorder: Recorder):
+        check_fleet(info)
         self.env = env
         self.index = index
         self.info = info

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptce_flows.sim.constants import EPS
+from ptce_flows.errors import SimulationError
+from ptce_flows.sim.constants import EPS, MAX_LOADS_PER_DAY
 from ptce_flows.sim.tables import World
 from ptce_flows.units import MONTH_OF_DOY
 
@@ -54,7 +55,9 @@ class Supply:
         if not len(self.stock):
             return []
         free = self.stock - self.pending
-        full = np.floor(free / self.payload + EPS).astype(np.int64)
+        full = np.floor(free / self.payload + EPS)  # in float: a count too large to drive is refused
+        if not (full <= MAX_LOADS_PER_DAY).all():
+            self._too_many_loads(full)
         rest = free - full * self.payload
         due = ((day + self._phase) % self.world.supply.every == 0) & ~self.world.supply.full_only
         partial = due & (rest > EPS)
@@ -66,6 +69,15 @@ class Supply:
             if partial[e]:
                 loads.append((int(e), float(rest[e])))
         return loads
+
+    def _too_many_loads(self, full: np.ndarray) -> None:
+        w = self.world
+        e = int(np.flatnonzero(~(full <= MAX_LOADS_PER_DAY))[0])
+        raise SimulationError(
+            f"source '{w.sites[int(w.supply.site[e])]}' would send {full[e]:.3g} loads of "
+            f"{self.payload[e]:.3g} t of '{w.materials[int(w.supply.material[e])]}' in one day "
+            f"(at most {MAX_LOADS_PER_DAY:,} can be simulated): the fleet's payload_t is too "
+            "small for the tonnage")
 
 
 def _noise(rng: np.random.Generator, code: int, cv: np.ndarray) -> np.ndarray:
