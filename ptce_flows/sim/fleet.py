@@ -46,6 +46,7 @@ class Fleet:
         self.queue: deque = deque()
         self.idle: list[simpy.Event] = []
         self.depot_km = depot_km
+        self.no_depot = info.depot < 0
         self.recorder = recorder
         self.speed_kmd = info.speed_kmh * HOURS_PER_DAY  # km per day of driving
         self.handling_d = (info.loading_h + info.unloading_h) / HOURS_PER_DAY
@@ -59,7 +60,7 @@ class Fleet:
 
     def depot_leg(self, origin: int) -> float:
         """Days driving empty from the depot to site ``origin`` (0 without a depot)."""
-        if self.info.depot < 0:
+        if self.no_depot:
             return 0.0
         return self.depot_km[(self.index, origin)] / self.speed_kmd
 
@@ -83,7 +84,7 @@ class Fleet:
         with one it drives depot -> origin -> destination -> depot."""
         info, speed_kmd = self.info, self.speed_kmd
         dkm, lead = trip.km, trip.lead_d
-        back_km = dkm if info.depot < 0 else self.depot_km[(self.index, trip.dest_site)]
+        back_km = dkm if self.no_depot else self.depot_km[(self.index, trip.dest_site)]
         lead_km = lead * speed_kmd
         to_arrival = lead + self.load_d + dkm / speed_kmd
         to_return = self.unload_d + back_km / speed_kmd
@@ -175,7 +176,7 @@ def truck(env: simpy.Environment, fleet: Fleet, k: int, faults: Faults, routes: 
         trip = routes[job.purpose](job, fleet, now)
         if trip is None:
             continue
-        to_arrival, to_return, hours, sid = fleet.depart(trip, env.now)
+        to_arrival, to_return, hours, sid = fleet.depart(trip, now)
         used += hours
         yield timeout(to_arrival)
         arrive(trip, sid)

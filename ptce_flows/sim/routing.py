@@ -30,7 +30,12 @@ class Router:
         self.demand = demand
         self.disposal = disposal
         self.recorder = recorder
+        # plain lists for the per-trip lookups
         self._sup_site = world.supply.site.tolist()
+        self._sup_candidates = world.supply.candidates
+        self._sup_disposal = world.supply.disposal
+        self._treat_site = [info.site for info in world.treatments]
+        self._disp_site = [info.site for info in world.disposals]
         #: routing function per purpose code (records.PURPOSES); overflow is decided by collection
         self.routes = (self.collection, None, self.delivery, self.residue)
 
@@ -43,21 +48,21 @@ class Router:
         load_d, speed_kmd = fleet.load_d, fleet.speed_kmd
         trip = None
         sites = self.sites
-        for t, km in self.world.supply.candidates[e]:
+        for t, km in self._sup_candidates[e]:
             arrive_day = int(now + lead + load_d + km / speed_kmd)
             site = sites[t]
             start = site.reserve(mass, arrive_day)
             if start >= 0:
-                trip = Trip(COLLECTION, origin, t, self.world.treatments[t].site, m, mass, km, lead, start)
+                trip = Trip(COLLECTION, origin, t, self._treat_site[t], m, mass, km, lead, start)
                 break
             site.refused += mass
         supply = self.supply
         if trip is None:
-            d, dkm = self.world.supply.disposal[e]
+            d, dkm = self._sup_disposal[e]
             if d < 0:  # nowhere to go: the waste stays at the source
                 supply.pending[e] -= mass
                 return None
-            trip = Trip(OVERFLOW, origin, d, self.world.disposals[d].site, m, mass, dkm, lead)
+            trip = Trip(OVERFLOW, origin, d, self._disp_site[d], m, mass, dkm, lead)
         supply.stock[e] -= mass
         supply.pending[e] -= mass
         supply.collected[e] += mass
@@ -69,7 +74,7 @@ class Router:
         w = self.world
         t, e, m, mass = job.treatment, job.entry, job.material, job.mass
         site = self.sites[t]
-        origin = w.treatments[t].site
+        origin = self._treat_site[t]
         lead = fleet.depot_leg(origin)
         dkm = next(km for c, km in w.demand.candidates[e] if c == t)
         arrive_day = int(now + lead + fleet.load_d + dkm / fleet.speed_kmd)
