@@ -100,7 +100,7 @@ def fingerprint(files: Path) -> dict:
                 "shipments": {k: _h(v) for k, v in rec.shipments.items()},
                 "arrived": _h(rec.arrived),
                 "levels": _h(rec.levels),
-                "end": {k: _h(v) for k, v in rec.end.items()},
+                "end": {k: _h(v) for k, v in rec.end.as_dict().items()},
                 "series": _h([rec.series.site, rec.series.material, rec.series.quantity, rec.series.flow]),
                 "events": rec.events,
                 "trips": int(len(rec.shipments["mass_t"])),

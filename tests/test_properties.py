@@ -113,7 +113,7 @@ def test_invariants(data):
     assert (model.supply.stock >= -TOL).all()
     assert (model.supply.pending >= -TOL).all()
     # deliveries never exceed the demand that accrued (limited entries)
-    limited = ~world.dem_unlimited
+    limited = ~world.demand.unlimited
     assert (model.demand.delivered[limited] <= model.demand.accrued[limited] + TOL).all()
     assert (model.demand.open >= -TOL).all()
     # nothing is delivered to a farm outside its windows (day of year of each reported day)
@@ -123,10 +123,10 @@ def test_invariants(data):
     for j, (site, mat, quantity) in enumerate(zip(series.site, series.material, series.quantity, strict=True)):
         if quantity != "delivered":
             continue
-        entry = [e for e in range(len(world.dem_site))
-                 if world.dem_site[e] == site and world.dem_mat[e] == mat][0]
+        entry = [e for e in range(len(world.demand))
+                 if world.demand.site[e] == site and world.demand.material[e] == mat][0]
         days = np.flatnonzero(levels[:, j] > TOL)
-        assert world.dem_window[entry, doy[days] - 1].all(), "delivered outside a window"
+        assert world.demand.window[entry, doy[days] - 1].all(), "delivered outside a window"
 
 
 @settings(max_examples=15, deadline=None)

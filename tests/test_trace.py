@@ -66,7 +66,7 @@ def test_trace():
     assert sorted(rows, key=lambda r: (r[4], r[0])) == sorted(expected, key=lambda r: (r[4], r[0]))
     # the balance at the end: 48 t made; 40 t treated; 8 t dumped; 10 t good delivered
     e = rec.end
-    assert e["sup_generated"].sum() == pytest.approx(48.0)
-    assert e["treat_intake"].sum() == pytest.approx(40.0)
-    assert e["disp_waste"].sum() == pytest.approx(8.0)
-    assert e["dem_delivered"].sum() == pytest.approx(10.0)
+    assert e.sup_generated.sum() == pytest.approx(48.0)
+    assert e.treat_intake.sum() == pytest.approx(40.0)
+    assert e.disp_waste.sum() == pytest.approx(8.0)
+    assert e.dem_delivered.sum() == pytest.approx(10.0)

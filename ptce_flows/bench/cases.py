@@ -117,7 +117,7 @@ def case_model(n_sources: int = 1000, n_treatment: int = 5, n_farms: int = 200, 
     out = {
         "n_sources": n_sources, "n_treatment": n_treatment, "n_farms": n_farms, "n_trucks": n_trucks,
         "years": years, "days": world.horizon_days, "yaml_mb": len(text.encode()) / 1e6,
-        "supply_entries": int(len(world.sup_site)),
+        "supply_entries": int(len(world.supply)),
         "load_s": t1 - t0, "build_world_s": t2 - t1, "simulate_s": sim, "summarise_s": t4 - t3,
         "events": int(rec.events), "events_per_s": rec.events / sim["best"],
         "trips": int(k["trips"]), "mass_balance_error_t": k["mass_balance_error_t"],
@@ -134,11 +134,10 @@ def case_model(n_sources: int = 1000, n_treatment: int = 5, n_farms: int = 200, 
 def _count_events(world, seed_seq, reported: int) -> dict:
     """Run again with an environment that counts every ``step()``; compare with ``reported``.
     Also measures the mean length of SimPy's event queue (for a like-for-like bare SimPy)."""
-    import simpy
-
     from ptce_flows.sim import model
+    from ptce_flows.sim.clock import Clock
 
-    class Counting(simpy.Environment):
+    class Counting(Clock):
         steps = 0
         queued = 0
 
@@ -147,12 +146,12 @@ def _count_events(world, seed_seq, reported: int) -> dict:
             Counting.queued += len(self._queue)
             return super().step()
 
-    original = simpy.Environment
-    simpy.Environment = Counting
+    original = model.Clock
+    model.Clock = Counting
     try:
         model.simulate(world, seed_seq)
     finally:
-        simpy.Environment = original
+        model.Clock = original
     return {"reported": reported, "counted_steps": Counting.steps, "ok": reported == Counting.steps,
             "mean_queue": Counting.queued / max(1, Counting.steps)}
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ptce_flows.metrics.balance import check_balance, over_window, totals
-from ptce_flows.sim.records import Records, SeriesMeta
-from ptce_flows.sim.world import World
+from ptce_flows.metrics.balance import check_balance, totals
+from ptce_flows.sim.records import Records, SeriesMeta, State
+from ptce_flows.sim.tables import World
 from ptce_flows.units import DAYS_PER_YEAR, FTE_HOURS_PER_YEAR, T_PER_KT
 
 #: the KPIs of summary.json, in display order, with their units
@@ -63,12 +63,62 @@ class ReplicationSummary:
 def summarise(world: World, rec: Records) -> ReplicationSummary:
     """KPIs, breakdowns and tables of one replication; checks the mass balance first."""
     balance_error = check_balance(world, rec)
-    t = totals(world, rec)
+    win = rec.window()
+    t = totals(world, rec, win)
     sh = window_shipments(rec)
     annual = DAYS_PER_YEAR / rec.horizon_days
     vehicle_km = sh["loaded_km"] + sh["empty_km"]
     tonne_km = sh["mass_t"] * sh["loaded_km"]
+    by_fleet, jobs_site, jobs_fleet, jobs_activity = _fleets_and_jobs(world, win, sh, annual)
+    jobs_fte = sum(r["fte"] for r in jobs_activity.values())
+    insertion = sum(r["insertion_fte"] for r in jobs_activity.values())
 
+    diverted, disposed = t["diverted_t"], t["disposed_t"]
+    kpis = {
+        "generated_t": t["generated_t"],
+        "collected_t": t["collected_t"],
+        "diverted_t": diverted,
+        "disposed_t": disposed,
+        "diversion_rate": diverted / (diverted + disposed) if diverted + disposed > 0 else 0.0,
+        "delivered_t": t["delivered_t"],
+        "produced_t": t["produced_t"],
+        "process_losses_t": t["process_losses_t"],
+        "residues_disposed_t": t["residues_disposed_t"],
+        "unmet_demand_t": float(win.dem_unmet.sum()),
+        "stock_end_t": t["source_stock_t"] + t["waste_in_transit_t"] + t["product_in_transit_t"]
+        + t["in_process_t"] + t["stored_t"],
+        "mass_balance_error_t": balance_error,
+        "trips": float(len(sh["mass_t"])),
+        "vehicle_km": float(vehicle_km.sum()),
+        "tonne_km": float(tonne_km.sum()),
+        "co2_t": float(sh["co2_kg"].sum() / 1000.0),
+        "driver_hours": float(sh["driver_h"].sum()),
+        "jobs_fte": jobs_fte,
+        "insertion_fte": insertion,
+    }
+    produced = win.treat_produced.sum(axis=0) if len(world.treatments) else np.zeros(len(world.materials))
+    products = {world.materials[m]: float(produced[m]) for m in np.flatnonzero(
+        np.isin(np.arange(len(world.materials)), _product_materials(world)))}
+    return ReplicationSummary(
+        kpis=kpis,
+        products_t=products,
+        by_fleet=by_fleet,
+        jobs={"by_site": jobs_site, "by_fleet": jobs_fleet, "by_activity": jobs_activity},
+        flows=flows(world, rec),
+        levels=rec.levels,
+        series=rec.series,
+        events=rec.events,
+        extra={**{k: v for k, v in t.items() if k not in kpis},
+               "breakdowns": float(win.breakdowns[0]),
+               "downtime_d": float(win.downtime_d[0])},
+        start_stocks=start_stocks(world, rec),
+    )
+
+
+def _fleets_and_jobs(world: World, win: State, sh: dict[str, np.ndarray], annual: float):
+    """Transport by fleet, and jobs by site, fleet and activity (FTE and insertion FTE)."""
+    vehicle_km = sh["loaded_km"] + sh["empty_km"]
+    tonne_km = sh["mass_t"] * sh["loaded_km"]
     by_fleet: dict[str, dict[str, float]] = {}
     jobs_site: dict[str, dict[str, float]] = {}
     jobs_fleet: dict[str, dict[str, float]] = {}
@@ -93,62 +143,20 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         }
         add_job(jobs_fleet, info.id, fte, info.insertion_share)
         add_job(jobs_activity, "transport", fte, info.insertion_share)
-    intake = over_window(rec, "treat_intake")
+    intake = win.treat_intake
     for k, info in enumerate(world.treatments):
         kt_year = float(intake[k].sum()) / T_PER_KT * annual
         fte = info.fixed_fte + info.fte_per_kt * kt_year
         add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
         add_job(jobs_activity, info.process, fte, info.insertion_share)
-    received = over_window(rec, "disp_waste") + over_window(rec, "disp_residue")
+    received = win.disp_waste + win.disp_residue
     for k, info in enumerate(world.disposals):
         kt_year = float(received[k].sum()) / T_PER_KT * annual
         fte = info.fixed_fte + info.fte_per_kt * kt_year
         if fte > 0:
             add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
             add_job(jobs_activity, "disposal", fte, info.insertion_share)
-    jobs_fte = sum(r["fte"] for r in jobs_activity.values())
-    insertion = sum(r["insertion_fte"] for r in jobs_activity.values())
-
-    diverted, disposed = t["diverted_t"], t["disposed_t"]
-    kpis = {
-        "generated_t": t["generated_t"],
-        "collected_t": t["collected_t"],
-        "diverted_t": diverted,
-        "disposed_t": disposed,
-        "diversion_rate": diverted / (diverted + disposed) if diverted + disposed > 0 else 0.0,
-        "delivered_t": t["delivered_t"],
-        "produced_t": t["produced_t"],
-        "process_losses_t": t["process_losses_t"],
-        "residues_disposed_t": t["residues_disposed_t"],
-        "unmet_demand_t": float(over_window(rec, "dem_unmet").sum()),
-        "stock_end_t": t["source_stock_t"] + t["waste_in_transit_t"] + t["product_in_transit_t"]
-        + t["in_process_t"] + t["stored_t"],
-        "mass_balance_error_t": balance_error,
-        "trips": float(len(sh["mass_t"])),
-        "vehicle_km": float(vehicle_km.sum()),
-        "tonne_km": float(tonne_km.sum()),
-        "co2_t": float(sh["co2_kg"].sum() / 1000.0),
-        "driver_hours": float(sh["driver_h"].sum()),
-        "jobs_fte": jobs_fte,
-        "insertion_fte": insertion,
-    }
-    produced = over_window(rec, "treat_produced").sum(axis=0) if len(world.treatments) else np.zeros(len(world.materials))
-    products = {world.materials[m]: float(produced[m]) for m in np.flatnonzero(
-        np.isin(np.arange(len(world.materials)), _product_materials(world)))}
-    return ReplicationSummary(
-        kpis=kpis,
-        products_t=products,
-        by_fleet=by_fleet,
-        jobs={"by_site": jobs_site, "by_fleet": jobs_fleet, "by_activity": jobs_activity},
-        flows=flows(world, rec),
-        levels=rec.levels,
-        series=rec.series,
-        events=rec.events,
-        extra={**{k: v for k, v in t.items() if k not in kpis},
-               "breakdowns": float(over_window(rec, "breakdowns")[0]),
-               "downtime_d": float(over_window(rec, "downtime_d")[0])},
-        start_stocks=start_stocks(world, rec),
-    )
+    return by_fleet, jobs_site, jobs_fleet, jobs_activity
 
 
 def start_stocks(world: World, rec: Records) -> dict[str, dict[str, dict[str, float]]]:
@@ -157,13 +165,14 @@ def start_stocks(world: World, rec: Records) -> dict[str, dict[str, dict[str, fl
         return {}
     mats = world.materials
     out: dict[str, dict[str, dict[str, float]]] = {"source_stock": {}, "in_process": {}, "stored": {}}
-    for k, (site, m) in enumerate(zip(world.sup_site.tolist(), world.sup_mat.tolist(), strict=True)):
+    start = rec.start
+    for k, (site, m) in enumerate(zip(world.supply.site.tolist(), world.supply.material.tolist(), strict=True)):
         row = out["source_stock"].setdefault(world.sites[site], {})
-        row[mats[m]] = row.get(mats[m], 0.0) + float(rec.start["sup_stock"][k])
+        row[mats[m]] = row.get(mats[m], 0.0) + float(start.sup_stock[k])
     for t, info in enumerate(world.treatments):
         site = world.sites[info.site]
-        out["in_process"][site] = {"all": float(rec.start["treat_in_process"][t].sum())}
-        out["stored"][site] = {mats[m]: float(rec.start["treat_store"][t, m]) for m in info.out_mats.tolist()}
+        out["in_process"][site] = {"all": float(start.treat_in_process[t].sum())}
+        out["stored"][site] = {mats[m]: float(start.treat_store[t, m]) for m in info.out_mats.tolist()}
     return out
 
 

@@ -73,13 +73,6 @@ DEFAULTS: dict[str, Default] = {
     ),
 }
 
-#: Days between clearances of a partial load of process residues (rejects) to disposal; full
-#: loads leave as soon as they are ready. Estimate: weekly skip or container swap.
-RESIDUE_CLEARANCE_DAYS = 7
-
-#: Mass tolerance for the balance checks, in tonnes.
-MASS_TOLERANCE_T = 1e-6
-
 
 def default(key: str) -> object:
     """The default value for ``key`` (a dotted path with ``*`` for ids)."""

@@ -11,36 +11,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptce_flows.sim.world import World
-
-_EPS = 1e-9
+from ptce_flows.sim.constants import EPS
+from ptce_flows.sim.tables import World
 
 
 class Demand:
     def __init__(self, world: World):
         self.world = world
-        n = len(world.dem_site)
+        n = len(world.demand)
         self.open = np.zeros(n)        # t wanted now, not yet promised to a truck
         self.delivered = np.zeros(n)   # cumulative t received
         self.unmet = np.zeros(n)       # cumulative t that lapsed at a window's end
         self.accrued = np.zeros(n)     # cumulative t of demand accrued
-        self._limited = ~world.dem_unlimited
+        self._limited = ~world.demand.unlimited
         self.by_material: dict[int, np.ndarray] = {}
-        for m in np.unique(world.dem_mat):
-            self.by_material[int(m)] = np.flatnonzero(world.dem_mat == m)
+        for m in np.unique(world.demand.material):
+            self.by_material[int(m)] = np.flatnonzero(world.demand.material == m)
 
     def accrue(self, doy: int) -> np.ndarray:
         """Open today's demand; returns the in-window mask for ``doy``."""
         if not len(self.open):
             return np.zeros(0, dtype=bool)
-        inwin = self.world.dem_window[:, doy - 1]
+        inwin = self.world.demand.window[:, doy - 1]
         lapse = ~inwin & (self.open > 0)
         if lapse.any():
             self.unmet[lapse] += self.open[lapse]
             self.open[lapse] = 0.0
         grow = inwin & self._limited
-        self.open[grow] += self.world.dem_rate[grow]
-        self.accrued[grow] += self.world.dem_rate[grow]
+        self.open[grow] += self.world.demand.rate[grow]
+        self.accrued[grow] += self.world.demand.rate[grow]
         return inwin
 
     def orders(self, material: int, inwin: np.ndarray, last: np.ndarray, payload: float) -> list[int]:
@@ -53,7 +52,7 @@ class Demand:
         limited = self._limited[idx]
         if np.ndim(payload):  # one payload per demand entry: keep this material's entries
             payload = np.asarray(payload)[idx]
-        want = ok & ((limited & ((self.open[idx] >= payload - _EPS) | (last[idx] & (self.open[idx] > _EPS))))
+        want = ok & ((limited & ((self.open[idx] >= payload - EPS) | (last[idx] & (self.open[idx] > EPS))))
                      | ~limited)
         chosen = idx[want]
         if not len(chosen):
@@ -62,4 +61,4 @@ class Demand:
         return chosen[np.argsort(key, kind="stable")].tolist()
 
     def last_day(self, doy: int) -> np.ndarray:
-        return self.world.dem_last_day[:, doy - 1]
+        return self.world.demand.last_day[:, doy - 1]

@@ -8,7 +8,7 @@ reads afterwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -37,6 +37,39 @@ class SeriesMeta:
 
 
 @dataclass
+class State:
+    """Every cumulative counter and stock of a replication at one moment (copies): when the
+    reported window opens and at the end. Indexed like the ``World``'s tables."""
+
+    sup_generated: np.ndarray      # (supply entries,) cumulative t generated
+    sup_collected: np.ndarray      # (supply entries,) cumulative t loaded onto trucks
+    sup_stock: np.ndarray          # (supply entries,) t waiting at the source
+    treat_intake: np.ndarray       # (treatment, material) cumulative t received
+    treat_matured_in: np.ndarray   # (treatment, material) cumulative input t whose batch matured
+    treat_in_process: np.ndarray   # (treatment, material) t in process
+    treat_produced: np.ndarray     # (treatment, material) cumulative product t
+    treat_store: np.ndarray        # (treatment, material) products in store, t
+    treat_losses: np.ndarray       # (treatment,) cumulative t lost in process
+    disp_waste: np.ndarray         # (disposal, material) cumulative waste t received
+    disp_residue: np.ndarray       # (disposal, material) cumulative residue t received
+    dem_delivered: np.ndarray      # (demand entries,) cumulative t received
+    dem_unmet: np.ndarray          # (demand entries,) cumulative t lapsed
+    dem_open: np.ndarray           # (demand entries,) t wanted, not yet promised
+    dem_accrued: np.ndarray        # (demand entries,) cumulative t of demand accrued
+    breakdowns: np.ndarray         # (1,) breakdowns that happened
+    downtime_d: np.ndarray         # (1,) vehicle-days lost to breakdowns
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def since(self, start: State | None) -> State:
+        """What every counter and stock gained from ``start`` (from zero if None) to here."""
+        if start is None:
+            return State(*(getattr(self, f.name) - 0.0 for f in fields(self)))
+        return State(*(getattr(self, f.name) - getattr(start, f.name) for f in fields(self)))
+
+
+@dataclass
 class Records:
     """Column arrays of one replication's facts (see ``Recorder``)."""
 
@@ -44,10 +77,10 @@ class Records:
     arrived: np.ndarray                # bool per shipment
     levels: np.ndarray                 # (days, series) end-of-day values
     series: SeriesMeta
-    end: dict[str, np.ndarray]         # end-of-horizon state and cumulative counters
+    end: State                         # end-of-horizon state and cumulative counters
     horizon_days: int                  # reported days (after any warm-up)
     events: int = 0                    # SimPy events processed (for benchmarks)
-    start: dict[str, np.ndarray] | None = None   # the same state when the reported window opened
+    start: State | None = None         # the same state when the reported window opened
     first_row: int = 0                 # shipments before this row left during the warm-up
     arrived_before: np.ndarray | None = None     # bool per shipment: unloaded during the warm-up
 
@@ -60,11 +93,10 @@ class Records:
         before = self.arrived_before if self.arrived_before is not None else np.zeros_like(self.arrived)
         return self.arrived & ~before
 
-    def state_at_start(self, key: str) -> np.ndarray | float:
-        """A counter or stock of ``end`` as it was when the window opened (0 without warm-up)."""
-        if self.start is None:
-            return 0.0
-        return self.start[key]
+    def window(self) -> State:
+        """What every counter and stock gained over the reported window (the whole run
+        without warm-up)."""
+        return self.end.since(self.start)
 
 
 #: shipment rows kept as Python tuples before they are packed into a numpy block
@@ -92,7 +124,7 @@ class Recorder:
         self._count = 0
         self._arrivals: list[int] = []
         self.levels = np.zeros((horizon_days, len(series)))
-        self._start: dict[str, np.ndarray] | None = None
+        self._start: State | None = None
         self._first_row = 0
         self._arrivals_before = 0
         self._start_levels = np.zeros(len(series))
@@ -115,7 +147,7 @@ class Recorder:
         """Note that shipment ``shipment_id`` was unloaded at its destination."""
         self._arrivals.append(shipment_id)
 
-    def window_opens(self, state: dict[str, np.ndarray], levels: np.ndarray | None) -> None:
+    def window_opens(self, state: State, levels: np.ndarray | None) -> None:
         """Note the state when the reported window opens (after the warm-up days): KPIs are
         computed over what happens from here on. ``levels`` are the cumulative series then."""
         self._start = state
@@ -128,7 +160,7 @@ class Recorder:
         """Note the end-of-day values of every series for ``day``."""
         self.levels[day] = values
 
-    def finish(self, end: dict[str, np.ndarray], events: int = 0) -> Records:
+    def finish(self, end: State, events: int = 0) -> Records:
         n = self._count
         # one (n, 12) float table (the integer columns are small counts, exact as floats),
         # then one contiguous array per column

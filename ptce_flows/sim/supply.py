@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptce_flows.sim.world import World
+from ptce_flows.errors import SimulationError
+from ptce_flows.sim.constants import EPS, MAX_LOADS_PER_DAY
+from ptce_flows.sim.tables import World
 from ptce_flows.units import MONTH_OF_DOY
-
-_EPS = 1e-9
 
 
 class Supply:
@@ -22,27 +22,28 @@ class Supply:
     def __init__(self, world: World, rng: np.random.Generator):
         self.world = world
         self.rng = rng
-        n = len(world.sup_site)
+        sup = world.supply
+        n = len(sup)
         self.stock = np.zeros(n)          # t waiting at the source (including committed)
         self.pending = np.zeros(n)        # t committed to a truck that has not loaded yet
         self.generated = np.zeros(n)      # cumulative t generated
         self.collected = np.zeros(n)      # cumulative t loaded onto trucks
-        self.payload = np.array([world.fleets[f].payload_t for f in world.sup_fleet]) if n else np.zeros(0)
-        cv = world.sup_cv
+        self.payload = np.array([world.fleets[f].payload_t for f in sup.fleet]) if n else np.zeros(0)
+        cv = sup.cv
         self._groups = []
         for code in (0, 1, 2):
             # below 1e-6 the noise is invisible (and 1/cv^2 would overflow): treat as constant
-            idx = np.flatnonzero((world.sup_dist == code) & (cv > 1e-6))
+            idx = np.flatnonzero((sup.dist == code) & (cv > 1e-6))
             if len(idx):
                 self._groups.append((code, idx, cv[idx]))
-        self._phase = np.arange(n) % np.maximum(world.sup_every, 1) if n else np.zeros(0, dtype=np.int64)
+        self._phase = np.arange(n) % np.maximum(sup.every, 1) if n else np.zeros(0, dtype=np.int64)
 
     def generate(self, doy: int) -> None:
         """Add one day of supply for day-of-year ``doy``."""
-        w = self.world
+        sup = self.world.supply
         if not len(self.stock):
             return
-        amount = w.sup_rate * w.sup_season[:, MONTH_OF_DOY[doy - 1]]
+        amount = sup.rate * sup.season[:, MONTH_OF_DOY[doy - 1]]
         for code, idx, cv in self._groups:
             amount[idx] *= _noise(self.rng, code, cv)
         self.stock += amount
@@ -54,10 +55,12 @@ class Supply:
         if not len(self.stock):
             return []
         free = self.stock - self.pending
-        full = np.floor(free / self.payload + _EPS).astype(np.int64)
+        full = np.floor(free / self.payload + EPS)  # in float: a count too large to drive is refused
+        if not (full <= MAX_LOADS_PER_DAY).all():
+            self._too_many_loads(full)
         rest = free - full * self.payload
-        due = ((day + self._phase) % self.world.sup_every == 0) & ~self.world.sup_full_only
-        partial = due & (rest > _EPS)
+        due = ((day + self._phase) % self.world.supply.every == 0) & ~self.world.supply.full_only
+        partial = due & (rest > EPS)
         loads: list[tuple[int, float]] = []
         for e in np.flatnonzero((full > 0) | partial):
             p = float(self.payload[e])
@@ -66,6 +69,15 @@ class Supply:
             if partial[e]:
                 loads.append((int(e), float(rest[e])))
         return loads
+
+    def _too_many_loads(self, full: np.ndarray) -> None:
+        w = self.world
+        e = int(np.flatnonzero(~(full <= MAX_LOADS_PER_DAY))[0])
+        raise SimulationError(
+            f"source '{w.sites[int(w.supply.site[e])]}' would send {full[e]:.3g} loads of "
+            f"{self.payload[e]:.3g} t of '{w.materials[int(w.supply.material[e])]}' in one day "
+            f"(at most {MAX_LOADS_PER_DAY:,} can be simulated): the fleet's payload_t is too "
+            "small for the tonnage")
 
 
 def _noise(rng: np.random.Generator, code: int, cv: np.ndarray) -> np.ndarray:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from ptce_flows.sim.world import TreatmentInfo
+from ptce_flows.sim.constants import EPS
+from ptce_flows.sim.tables import TreatmentInfo
 
-_EPS = 1e-9
 #: days of ledger allocated beyond the horizon at the start (batches booked late in the run)
 _LEDGER_MARGIN = 400
 
@@ -82,7 +82,7 @@ class TreatmentSite:
         self.capacity = info.capacity_t_per_day
         self.reception_days = info.reception_days
         self.yield_total = info.yield_total
-        self.storage_limit = info.storage_t + _EPS
+        self.storage_limit = info.storage_t + EPS
         self.residence_days = info.residence_days
         self.projected = 0.0           # products still to come (in process or on the road)
         self.store = [0.0] * n_materials       # products in store, t
@@ -99,7 +99,7 @@ class TreatmentSite:
 
     def _first_free(self, day: int) -> int:
         """First open day in [day, day + reception_days] with room on the ledger, or -1."""
-        room = self.capacity - _EPS
+        room = self.capacity - EPS
         booked, closed = self.booked, self.closed
         for d in range(day, day + self.reception_days + 1):
             if d >= len(booked):
@@ -112,10 +112,6 @@ class TreatmentSite:
         extra = max(day + 1 - len(self.booked), 365)
         self.booked.extend([0.0] * extra)
         self.closed.extend([False] * extra)
-
-    def can_take(self, mass: float, day: int) -> bool:
-        """Would a load of ``mass`` arriving on ``day`` be accepted?"""
-        return self._open_day(mass, day) >= 0
 
     def _open_day(self, mass: float, day: int) -> int:
         """The day processing of ``mass`` arriving on ``day`` would start, or -1 if refused."""
@@ -132,23 +128,17 @@ class TreatmentSite:
         return start
 
     def reserve(self, mass: float, day: int) -> int:
-        """``can_take`` and ``book`` in one step: book ``mass`` arriving on ``day`` and return
-        the day its processing starts, or -1 (nothing booked) if the site refuses it."""
+        """Book ``mass`` arriving on ``day`` if the site accepts it, and return the day its
+        processing starts, or -1 (nothing booked) if the site refuses it."""
         start = self._open_day(mass, day)
         if start >= 0:
             self._book_from(mass, start)
         return start
 
-    def book(self, mass: float, day: int) -> int:
-        """Book ``mass`` on the ledger from the first free day; return that day."""
-        start = self._first_free(day)
-        self._book_from(mass, start)
-        return start
-
     def _book_from(self, mass: float, start: int) -> None:
         booked, closed, capacity = self.booked, self.closed, self.capacity
         rest, d = mass, start
-        while rest > _EPS:
+        while rest > EPS:
             if d >= len(booked):
                 self._grow(d)
             if closed[d]:
