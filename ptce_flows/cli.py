@@ -182,7 +182,8 @@ def cmd_run(args) -> int:
     disruption = cost_of_disruptions(result)
     write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
     if not args.quiet:
-        summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
+        summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
+                               spec=loaded.spec)
         print(headline_table(summary))
         if disruption is not None:
             print(disruption_table(disruption))

@@ -53,7 +53,7 @@ def run_layout(scenario: Path, variant: str | None) -> tuple[dict, list[dict]]:
 
     loaded = load_scenario(scenario, variant=variant)
     result = run_scenario(loaded)
-    summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, variant)
+    summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, variant, spec=loaded.spec)
     out = {"scenario": summary["scenario"], "variant": variant, "horizon_days": summary["horizon_days"],
            "warmup_days": summary["warmup_days"], "seed": summary["seed"]}
     out.update({part: summary[part] for part in PARTS if part in summary})
