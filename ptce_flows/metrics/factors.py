@@ -137,7 +137,8 @@ def _nutrient_credit(ptype: str) -> Factor:
     return F(round(values[1], 1), round(values[0], 1), round(values[2], 1), "kg CO2e/t delivered",
              "derived", "nutrients x mineral-fertiliser equivalence x manufacture factor (tables "
              "NUTRIENTS_KG_PER_T, EQUIVALENCE, FERTILISER_KG_PER_KG)", "", None,
-             "mineral fertiliser replaced only; no soil carbon storage, no peat substitution")
+             "mineral fertiliser replaced only (no soil carbon storage, no peat substitution); "
+             "built on the estimates of those tables where they are estimates")
 
 
 #: avoided emissions per tonne of product delivered, by the type of the process making it
@@ -190,29 +191,40 @@ PROCESS_COSTS: dict[str, dict[str, Factor]] = {
     "anaerobic_digestion": {
         "capex_eur_per_t_year": F(800, 500, 1200, "EUR per t/year of capacity", "estimate", CME_2022,
                                   CME_URL, 2022, "800 EUR/(t/yr) over 20 years at 4.5 % = 61 EUR/t"),
-        "life_years": F(20, 15, 25, "years", "estimate", ESTIMATE),
+        "life_years": F(20, 15, 25, "years", "estimate", ESTIMATE, "", None,
+            "civil works 20-25 years, digesters and CHP/upgrading 15 years"),
         "eur_per_t": F(60, 40, 90, "EUR/t input", "estimate", CME_2022, CME_URL, 2022,
                        "83-162 EUR/t full cost minus capital"),
     },
     "sorting": {
-        "capex_eur_per_t_year": F(400, 250, 700, "EUR per t/year of capacity", "estimate", ESTIMATE),
-        "life_years": F(15, 10, 20, "years", "estimate", ESTIMATE),
+        "capex_eur_per_t_year": F(400, 250, 700, "EUR per t/year of capacity", "estimate", ESTIMATE, "", None,
+            "a mid-size packaging sorting centre (20-40 kt/yr) costs 10-25 M EUR, i.e. 250-700 EUR per t/yr (order of magnitude, not checked here)"),
+        "life_years": F(15, 10, 20, "years", "estimate", ESTIMATE, "", None,
+            "buildings 20-30 years, sorting lines 10-15 years"),
         "eur_per_t": F(130, 90, 200, "EUR/t input", "estimate", ESTIMATE, "", None,
                        "manual and mechanical packaging sorting, labour-intensive"),
     },
     "baling": {
-        "capex_eur_per_t_year": F(30, 15, 60, "EUR per t/year of capacity", "estimate", ESTIMATE),
-        "life_years": F(10, 7, 15, "years", "estimate", ESTIMATE),
-        "eur_per_t": F(25, 15, 40, "EUR/t input", "estimate", ESTIMATE),
+        "capex_eur_per_t_year": F(30, 15, 60, "EUR per t/year of capacity", "estimate", ESTIMATE, "", None,
+            "a baler and a covered storage area, 0.3-1 M EUR for 10-30 kt/yr (order of magnitude)"),
+        "life_years": F(10, 7, 15, "years", "estimate", ESTIMATE, "", None,
+            "balers last 7-15 years"),
+        "eur_per_t": F(25, 15, 40, "EUR/t input", "estimate", ESTIMATE, "", None,
+            "labour, electricity, wire and handling of baled cardboard (order of magnitude)"),
     },
     "shredding": {
-        "capex_eur_per_t_year": F(20, 10, 40, "EUR per t/year of capacity", "estimate", ESTIMATE),
-        "life_years": F(10, 7, 15, "years", "estimate", ESTIMATE),
-        "eur_per_t": F(20, 12, 30, "EUR/t input", "estimate", ESTIMATE),
+        "capex_eur_per_t_year": F(20, 10, 40, "EUR per t/year of capacity", "estimate", ESTIMATE, "", None,
+            "a mobile shredder and screen, 0.3-0.8 M EUR for 20-40 kt/yr (order of magnitude)"),
+        "life_years": F(10, 7, 15, "years", "estimate", ESTIMATE, "", None,
+            "shredders last 7-15 years of heavy use"),
+        "eur_per_t": F(20, 12, 30, "EUR/t input", "estimate", ESTIMATE, "", None,
+            "fuel, wear parts and operator of a mobile shredder, 12-30 EUR/t (order of magnitude)"),
     },
     "other": {
-        "capex_eur_per_t_year": F(0, 0, 0, "EUR per t/year of capacity", "estimate", ESTIMATE),
-        "life_years": F(15, 15, 15, "years", "estimate", ESTIMATE),
+        "capex_eur_per_t_year": F(0, 0, 0, "EUR per t/year of capacity", "estimate", ESTIMATE, "", None,
+            "no default: give it"),
+        "life_years": F(15, 15, 15, "years", "estimate", ESTIMATE, "", None,
+            "no default: give it"),
         "eur_per_t": F(0, 0, 0, "EUR/t input", "estimate", ESTIMATE, "", None, "no default: give it"),
     },
 }
@@ -233,7 +245,8 @@ PRODUCT_PRICE: dict[str, Factor] = {
                  "average resale price of sorted fibres, plastics and metals; very volatile"),
     "baling": F(60, 20, 150, "EUR/t", "estimate", ESTIMATE, "", None, "brown cardboard bales, volatile"),
     "shredding": F(30, 10, 60, "EUR/t", "estimate", ESTIMATE, "", None, "wood chips"),
-    "other": F(0, 0, 0, "EUR/t", "estimate", ESTIMATE),
+    "other": F(0, 0, 0, "EUR/t", "estimate", ESTIMATE, "", None,
+            "no default: give it"),
 }
 
 #: gate fee excluding the TGAP tax, by disposal type
@@ -246,7 +259,8 @@ GATE_FEE: dict[str, Factor] = {
     "incineration": F(85, 75, 130, "EUR/t excl. TGAP", "derived",
                       "ADEME Referentiel des couts 2022: median 106 EUR/t incl. TGAP (via Annales des "
                       "Mines 2026), minus the 2022 TGAP of 22; AMORCE DT139: 76 (public) to 133 "
-                      "(private clients) EUR/t in 2021", "https://amorce.asso.fr/", 2022),
+                      "(private clients) EUR/t in 2021", "https://amorce.asso.fr/", 2022,
+                      "106 - 22 = 84, rounded to 85; high: private clients (AMORCE)"),
 }
 
 TGAP_SOURCE = ("Code des douanes art. 266 nonies (2021-2025, BOFiP BOI-BAREME-000039) and, from 2026, "

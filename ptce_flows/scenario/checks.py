@@ -8,6 +8,7 @@ import difflib
 from collections.abc import Callable
 
 from ptce_flows.errors import Problem
+from ptce_flows.scenario.accounting_checks import check_accounting
 from ptce_flows.scenario.schema import ScenarioSpec
 from ptce_flows.scenario.topology import fleet_for, moves, topology
 
@@ -152,6 +153,7 @@ def check_references(spec: ScenarioSpec, at: Locate) -> tuple[list[Problem], lis
                                f"starts on day {d.start_day}, after the horizon ({spec.horizon_days} days)",
                                "start_day counts from 0, the first simulated day"))
 
+    problems.extend(check_accounting(spec, at, _unknown))
     for vid, variant in spec.variants.items():
         if variant.extends is not None and variant.extends not in spec.variants:
             problems.append(at(("variants", vid, "extends"), *_unknown("variant", variant.extends, spec.variants)))
