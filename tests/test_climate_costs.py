@@ -153,6 +153,8 @@ def test_defaults_by_type(minimal_data):
 
 def test_untyped_scenario_still_runs(minimal_data):
     """The original minimal loop (no types) runs: only transport is counted in the GHG balance."""
+    minimal_data["processes"]["composting"].pop("type")
+    minimal_data["sites"]["landfill"].pop("type")
     s = _summary(load_dict(minimal_data, "minimal.yaml"))
     assert s["ghg_t_co2e"]["process"] == 0.0
     assert s["ghg_t_co2e"]["net"] == pytest.approx(s["ghg_t_co2e"]["transport"])

@@ -81,6 +81,8 @@ def cost_factors(spec: ScenarioSpec, climate: ClimateFactors) -> CostFactors:
     for m, ptype in product_types(spec).items():
         mine = given.products.get(m)
         out.price[m] = pick(mine and mine.price_eur_per_t, fx.PRODUCT_PRICE.get(ptype or ""), "EUR/t")
+    # the whole net cost over the known population: sources without one (businesses, imports)
+    # add cost but no inhabitants, so the figure is then an upper bound (docs/outputs.md)
     out.population = sum(s.population or 0 for s in spec.sites_of("source").values())
     return out
 

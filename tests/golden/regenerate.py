@@ -22,7 +22,7 @@ SCENARIOS = ROOT / "scenarios"
 GOLDEN = Path(__file__).resolve().parent
 COMMAND = ".venv/bin/python tests/golden/regenerate.py"
 #: the parts of summary.json that are compared (``start_stock_t`` only with a warm-up)
-PARTS = ("kpis", "products_t", "by_fleet", "jobs", "end_stock_t", "start_stock_t")
+PARTS = ("kpis", "products_t", "by_fleet", "jobs", "end_stock_t", "start_stock_t", "ghg_t_co2e", "costs_eur")
 
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
