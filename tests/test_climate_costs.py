@@ -207,3 +207,29 @@ def test_bad_blocks_are_reported(change, words):
     change(data)
     with pytest.raises(ScenarioError, match=words):
         load_dict(data, str(DATA))
+
+
+def test_waterfall_and_cost_bars_follow_the_summary():
+    """The waterfall's steps end at the net balance; the cost bar stacks to the total cost."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from types import SimpleNamespace
+
+    from ptce_flows.plotting.climate import has_balances, plot_cost_bars, plot_ghg_waterfall
+
+    summary = {"ghg_t_co2e": {"transport": 30.0, "process": 500.0, "disposal": 100.0, "avoided": 800.0,
+                              "net": -170.0},
+               "costs_eur": {"transport": 1e5, "capital": 2e5, "operating": 3e5, "disposal": 5e4,
+                             "taxes": 4e4, "revenue": 9e4, "net": 6e5},
+               "kpis": {"cost_eur_per_t": 120.0, "cost_eur_per_inhabitant_year": 12.5}}
+    results = SimpleNamespace(summary=summary)
+    assert has_balances(results) and not has_balances(SimpleNamespace(summary={"kpis": {}}))
+    ax = plot_ghg_waterfall(results, lang="en")
+    bars = ax.patches
+    assert [round(b.get_height(), 6) for b in bars] == [30.0, 500.0, 100.0, 800.0, 170.0]
+    assert bars[3].get_y() == pytest.approx(-170.0)          # avoided ends at the net balance
+    assert bars[4].get_y() == pytest.approx(-170.0)          # net bar from -170 to 0
+    ax = plot_cost_bars(results, lang="fr")
+    ends = max(b.get_x() + b.get_width() for b in ax.patches if b.get_y() > 0.5)
+    assert ends == pytest.approx(690.0)                       # thousand EUR of costs
+    assert "12,5 EUR par habitant et par an" in ax.get_title(loc="left")

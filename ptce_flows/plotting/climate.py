@@ -110,12 +110,12 @@ def plot_cost_bars(results: ResultSet, ax=None, lang: str = "en", legend_ax=None
     ax.set_xlabel(word("cost.axis", lang))
     ax.xaxis.set_major_formatter(number_formatter(lang))
     ax.spines[["top", "right"]].set_visible(False)
-    ratios = [word("cost.thousand", lang, v=fmt_number(net, lang, 0)),
-              word("cost.per_t", lang, v=fmt_number(kpis.get("cost_eur_per_t", 0.0), lang, 0))]
+    ratios = [word("cost.per_t", lang, v=fmt_number(kpis.get("cost_eur_per_t", 0.0), lang, 0))]
     if "cost_eur_per_inhabitant_year" in kpis:
         ratios.append(word("cost.per_inhabitant", lang,
                            v=fmt_number(kpis["cost_eur_per_inhabitant_year"], lang, 1)))
-    ax.set_title(word("cost.title", lang, v=" · ".join(ratios)), loc="left")
+    head = word("cost.title", lang, v=word("cost.thousand", lang, v=fmt_number(net, lang, 0)))
+    ax.set_title(head + "\n" + " · ".join(ratios), loc="left")
     if legend_ax is None:
         ax.legend(loc="lower right", frameon=False)
     else:
