@@ -222,7 +222,8 @@ def cmd_run(args) -> int:
     with forcing(args.force):
         write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
     if not args.quiet:
-        summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
+        summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
+                               spec=loaded.spec)
         _print(headline_table(summary))
         if disruption is not None:
             _print(disruption_table(disruption))

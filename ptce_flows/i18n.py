@@ -65,6 +65,8 @@ _LABELS: dict[str, dict[str, str]] = {
     "title.jobs": {"en": "Jobs", "fr": "Emplois"},
     "title.transport": {"en": "Transport by fleet", "fr": "Transport par flotte"},
     "title.kpis": {"en": "Key figures", "fr": "Chiffres clés"},
+    "title.climate": {"en": "Greenhouse-gas balance", "fr": "Bilan des gaz à effet de serre"},
+    "title.costs": {"en": "Cost balance", "fr": "Bilan des coûts"},
     "title.jobs_by_site": {"en": "By site and fleet", "fr": "Par site et par flotte"},
     "title.jobs_by_activity": {"en": "By activity", "fr": "Par activité"},
     # axes and legends
@@ -223,6 +225,19 @@ _LABELS: dict[str, dict[str, str]] = {
               "vehicle-km (loaded and empty) and CO₂ emissions.",
         "fr": "Transport par flotte sur la période simulée : tonnes-kilomètres (charge × distance "
               "en charge), véhicules-kilomètres (en charge et à vide) et émissions de CO₂."},
+    "caption.climate": {
+        "en": "Greenhouse gases over the period (t CO₂e): trucks, treatment processes and disposal "
+              "add up, what the products and energy delivered avoid is taken off; the last bar is "
+              "the net balance. Soil carbon and construction are not counted (see docs/outputs.md).",
+        "fr": "Gaz à effet de serre sur la période (t CO₂e) : camions, procédés de traitement et "
+              "élimination s'additionnent, ce qu'évitent les produits et l'énergie livrés se "
+              "retranche ; la dernière barre est le bilan net. Ni le carbone du sol ni la "
+              "construction ne sont comptés."},
+    "caption.costs": {
+        "en": "Costs over the period (thousand EUR excl. VAT) by term, revenue from products and "
+              "energy, and the net cost (dashed line), per tonne generated and per inhabitant.",
+        "fr": "Coûts sur la période (milliers d'euros HT) par poste, recettes des produits et de "
+              "l'énergie, et coût net (trait pointillé), par tonne produite et par habitant."},
     "caption.kpis": {
         "en": "Headline figures of the simulated period.",
         "fr": "Principaux résultats de la période simulée."},

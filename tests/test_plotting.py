@@ -30,6 +30,8 @@ EXPECTED = {
     "jobs": {"en": "Jobs (FTE per year)", "fr": "Emplois (ETP par an)"},
     "transport": {"en": "Tonne-km (t·km)", "fr": "Tonnes-kilomètres (t·km)"},
     "kpis": {"en": "Diversion rate", "fr": "Taux de détournement"},
+    "climate": {"en": "Net balance", "fr": "Bilan net"},
+    "costs": {"en": "Capital (annualised)", "fr": "Investissement (annualisé)"},
 }
 
 

@@ -68,8 +68,9 @@ def test_pdf_page_count(minimal_report):
     folder, _ = minimal_report
     en = pdf_pages((folder / "report.en.pdf").read_bytes())
     fr = pdf_pages((folder / "report.fr.pdf").read_bytes())
-    # key figures; map and Sankey; time series, jobs and transport; assumptions and sources
-    assert en == fr == 4
+    # key figures; map and Sankey; time series, jobs and transport; climate and costs;
+    # assumptions and sources
+    assert en == fr == 5
 
 
 def test_pdf_page_count_grows_with_the_scenario(tmp_path):
@@ -85,7 +86,7 @@ def test_french_html_has_french_words_and_numbers(minimal_report):
     assert '<html lang="fr">' in html
     assert "Chiffres clés" in html and "Hypothèses et sources" in html
     assert f"3{NNBSP}650{NBSP}t" in html                    # generated, French format
-    assert html.count('src="data:image/svg+xml;base64,') == 5  # every figure but the KPI table
+    assert html.count('src="data:image/svg+xml;base64,') == 7  # every figure but the KPI table
     assert not re.search(r'(src|href)="(https?:)?//', html.split("<ol class=\"refs\">")[0])  # nothing fetched
     en = (folder / "report.en.html").read_text(encoding="utf-8")
     assert "Key figures" in en and f"3,650{NBSP}t" in en
@@ -215,9 +216,9 @@ def test_cli_run_with_report_in_french(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Report:" in proc.stdout and "report.fr.pdf" in proc.stdout
     assert (out / "report.fr.pdf").is_file() and (out / "report.fr.html").is_file()
-    assert len(list((out / "figures" / "fr").glob("*.png"))) == 6
+    assert len(list((out / "figures" / "fr").glob("*.png"))) == 8
     assert (out / "summary.json").is_file()
-    assert pdf_pages((out / "report.fr.pdf").read_bytes()) == 4
+    assert pdf_pages((out / "report.fr.pdf").read_bytes()) == 5
 
 
 def test_cli_report_command(tmp_path):
@@ -269,5 +270,5 @@ def test_report_of_a_scenario_without_treatment(tmp_path, write_yaml):
     proc = run_cli("run", str(scenario), "--out", str(out), "--days", "30", "--report", "--quiet")
     assert proc.returncode == 0, proc.stderr
     names = {p.stem for p in (out / "figures" / "en").glob("*.png")}
-    assert names == {"kpis", "map", "sankey", "jobs", "transport"}   # no treatment site: no time series
+    assert names == {"kpis", "map", "sankey", "jobs", "transport", "climate", "costs"}   # no treatment site: no time series
     assert pdf_pages((out / "report.en.pdf").read_bytes()) >= 3

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ptce_flows.metrics.accounting import (
+    BALANCE_KPI_UNITS,
+    balance_factors,
+    factor_rows,
+    quantities,
+    replication_balance,
+)
 from ptce_flows.metrics.kpis import FLOW_COLUMNS, KPI_UNITS, ReplicationSummary
 from ptce_flows.metrics.stats import mean_ci, mean_dicts
+from ptce_flows.scenario.schema import ScenarioSpec
 from ptce_flows.sim.world import World
 
 #: rounding of published figures (tonnes to the gram, km to the metre); keeps files readable
@@ -26,8 +34,9 @@ def _r(x: float) -> float:
 
 
 def summary_dict(name: str, world: World, seed: int, runs: list[ReplicationSummary],
-                 variant: str | None = None) -> dict:
-    """The summary.json document (see docs/outputs.md for the contract)."""
+                 variant: str | None = None, spec: ScenarioSpec | None = None) -> dict:
+    """The summary.json document (see docs/outputs.md for the contract). With ``spec``, it
+    also holds the climate and cost balances (``ghg_t_co2e``, ``costs_eur``, their KPIs)."""
     kpis, uncertainty = {}, {}
     for key in KPI_UNITS:
         values = [run.kpis[key] for run in runs]
@@ -59,9 +68,32 @@ def summary_dict(name: str, world: World, seed: int, runs: list[ReplicationSumma
     if any(run.extra.get("breakdowns") for run in runs):
         out["breakdowns"] = _rounded(mean_dicts(
             [{"count": run.extra["breakdowns"], "vehicle_days_lost": run.extra["downtime_d"]} for run in runs]))
+    if spec is not None:
+        _add_balances(out, spec, world, runs, uncertainty)
     if len(runs) > 1:
         out["uncertainty"] = uncertainty
     return out
+
+
+def _add_balances(out: dict, spec: ScenarioSpec, world: World, runs: list[ReplicationSummary],
+                  uncertainty: dict) -> None:
+    """The climate and cost balances: mean over replications, 95 % intervals of their KPIs."""
+    factors = balance_factors(spec)
+    each = [replication_balance(factors, quantities(run, world.horizon_days)) for run in runs]
+    for key, unit in BALANCE_KPI_UNITS.items():
+        values = [b["kpis"][key] for b in each if key in b["kpis"]]
+        if not values:
+            continue
+        mean, std, low, high = mean_ci(values)
+        out["kpis"][key] = _r(mean)
+        out["units"][key] = unit
+        if len(runs) > 1:
+            uncertainty[key] = {"std": _r(std), "ci95": [_r(low), _r(high)]}
+    out["ghg_t_co2e"] = _rounded(mean_dicts([b["ghg_t_co2e"] for b in each]))
+    out["costs_eur"] = _rounded(mean_dicts([b["costs_eur"] for b in each]))
+    if factors.costs.population:
+        out["population"] = factors.costs.population
+    out["balance_factors"] = _rounded(factor_rows(factors))
 
 
 def _rounded(tree):

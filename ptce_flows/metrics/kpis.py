@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ptce_flows.metrics.balance import check_balance, totals
+from ptce_flows.metrics.tonnages import site_tonnages
 from ptce_flows.sim.records import Records, SeriesMeta, State
 from ptce_flows.sim.tables import World
 from ptce_flows.units import DAYS_PER_YEAR, FTE_HOURS_PER_YEAR, T_PER_KT
@@ -58,6 +59,8 @@ class ReplicationSummary:
     #: with a warm-up, the stocks when the reported period opened, by site:
     #: {"source_stock": {site: {material: t}}, "in_process": {site: {"all": t}}, "stored": {...}}
     start_stocks: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    #: tonnes by site and product for the climate and cost balances (metrics.tonnages)
+    tonnages: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def summarise(world: World, rec: Records) -> ReplicationSummary:
@@ -112,6 +115,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
                "breakdowns": float(win.breakdowns[0]),
                "downtime_d": float(win.downtime_d[0])},
         start_stocks=start_stocks(world, rec),
+        tonnages=site_tonnages(world, win),
     )
 
 

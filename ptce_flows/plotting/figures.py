@@ -15,6 +15,7 @@ from __future__ import annotations
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ptce_flows.plotting.climate import has_balances, plot_cost_bars, plot_ghg_waterfall
 from ptce_flows.plotting.jobs import (
     jobs_height_in,
     plot_jobs_by_activity,
@@ -31,7 +32,7 @@ from ptce_flows.results.derive import sankey_graph
 from ptce_flows.results.resultset import ResultSet
 
 #: figure names, in report order
-FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport")
+FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport", "climate", "costs")
 #: rows (treatment sites) of the time-series figure per PDF page
 SITES_PER_PAGE = 3
 MAP_LEGEND_IN = 1.95   # width of the legend column beside the map
@@ -39,7 +40,7 @@ MAP_LEGEND_IN = 1.95   # width of the legend column beside the map
 
 def uses_grid(name: str) -> bool:
     """True for figures laid out by the constrained layout engine."""
-    return name in ("timeseries", "jobs", "transport")
+    return name in ("timeseries", "jobs", "transport", "climate", "costs")
 
 
 def available(name: str, results: ResultSet) -> bool:
@@ -51,6 +52,8 @@ def available(name: str, results: ResultSet) -> bool:
         return bool(jobs.get("by_site") or jobs.get("by_activity"))
     if name == "transport":
         return any(m.get("trips", 0) > 0 for m in (results.summary.get("by_fleet") or {}).values())
+    if name in ("climate", "costs"):
+        return has_balances(results)
     return True
 
 
@@ -71,6 +74,8 @@ def size(name: str, results: ResultSet, sites: list[str] | None = None) -> tuple
         return w, transport_height_in(results)
     if name == "kpis":
         return w, kpi_table_height(results)
+    if name in ("climate", "costs"):
+        return w, 2.8 if name == "climate" else 2.6
     raise ValueError(f"unknown figure '{name}' (allowed: {', '.join(FIGURES)})")
 
 
@@ -121,6 +126,11 @@ def draw(name: str, results: ResultSet, fig: Figure, lang: str = "en",
         axes = fig.subplots(1, 3, sharey=True)
         for i, metric in enumerate(("tonne_km", "vehicle_km", "co2_t")):
             plot_transport(results, metric, axes[i], lang, ylabels=i == 0)
+    elif name == "climate":
+        plot_ghg_waterfall(results, fig.subplots(1, 1), lang)
+    elif name == "costs":
+        grid = fig.add_gridspec(2, 1, height_ratios=[1.0, 0.3])
+        plot_cost_bars(results, fig.add_subplot(grid[0]), lang, legend_ax=fig.add_subplot(grid[1]))
     else:
         raise ValueError(f"unknown figure '{name}' (allowed: {', '.join(FIGURES)})")
 

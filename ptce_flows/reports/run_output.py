@@ -92,7 +92,8 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
     (see ``reports.files``).
     """
     loaded = result.loaded
-    summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant)
+    summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
+                           spec=loaded.spec)
     if disruption is not None:
         summary["disruption"] = _rounded(disruption)
     flows = flow_rows(result.runs)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ptce_flows.errors import Problem
+from ptce_flows.scenario.accounting_checks import check_accounting
 from ptce_flows.scenario.schema import ScenarioSpec
 from ptce_flows.scenario.topology import Topology, fleet_for, moves, topology
 from ptce_flows.scenario.variants import chain_problem, resolve_chains
@@ -75,6 +76,7 @@ def check_references(spec: ScenarioSpec, at: Locate) -> tuple[list[Problem], lis
     _check_roads(ctx)
     _check_fleets(ctx, _check_moves(ctx))
     _check_disruptions(ctx)
+    ctx.problems.extend(check_accounting(spec, at, _unknown))
     _check_variants(ctx)
     return ctx.problems, ctx.warnings
 

@@ -22,7 +22,7 @@ SCENARIOS = ROOT / "scenarios"
 GOLDEN = Path(__file__).resolve().parent
 COMMAND = ".venv/bin/python tests/golden/regenerate.py"
 #: the parts of summary.json that are compared (``start_stock_t`` only with a warm-up)
-PARTS = ("kpis", "products_t", "by_fleet", "jobs", "end_stock_t", "start_stock_t")
+PARTS = ("kpis", "products_t", "by_fleet", "jobs", "end_stock_t", "start_stock_t", "ghg_t_co2e", "costs_eur")
 
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
@@ -53,7 +53,7 @@ def run_layout(scenario: Path, variant: str | None) -> tuple[dict, list[dict]]:
 
     loaded = load_scenario(scenario, variant=variant)
     result = run_scenario(loaded)
-    summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, variant)
+    summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, variant, spec=loaded.spec)
     out = {"scenario": summary["scenario"], "variant": variant, "horizon_days": summary["horizon_days"],
            "warmup_days": summary["warmup_days"], "seed": summary["seed"]}
     out.update({part: summary[part] for part in PARTS if part in summary})
