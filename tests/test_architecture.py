@@ -27,6 +27,7 @@ RANK = {
     "network": 2,
     "sim": 3,
     "metrics": 4,
+    "siting": 4.5,       # facility location: the exact solver, the static annual model
     "experiment": 5.9,   # the package itself re-exports its modules; each module has its rank below
     "experiment.records": 5.1, "experiment.cache": 5.2, "experiment.execution": 5.3,
     "experiment.run": 5.4, "experiment.plans": 5.5, "experiment.faults": 5.5,
