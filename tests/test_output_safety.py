@@ -283,3 +283,11 @@ def test_compare_out_dot_in_an_empty_folder_keeps_its_cache_outside(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (here / "comparison.csv").is_file() and not [p for p in here.iterdir() if p.name.startswith(".")]
     assert (tmp_path / ".here.runs").is_dir()
+
+
+def test_every_report_figure_is_known_as_ours():
+    """A figure the report draws but files.py does not know would be kept as a user's file."""
+    from ptce_flows.plotting.figures import FIGURES
+    from ptce_flows.reports.files import REPORT_FIGURES
+
+    assert set(REPORT_FIGURES) == set(FIGURES)

@@ -51,7 +51,9 @@ RUN_FILES = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.y
              MANIFEST)
 COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replications.csv", "comparison.json",
                     MANIFEST)
-REPORT_FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport")
+#: the figures a report may write (kept equal to ``plotting.figures.FIGURES`` by a test: this
+#: module must not import matplotlib)
+REPORT_FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport", "climate", "costs")
 COMPARISON_FIGURES = ("comparison", "benefits", "sweep")
 FIGURE_FORMATS = ("png", "svg")
 STAGING = ".ptce-flows.tmp-"
