@@ -19,6 +19,8 @@ from ptce_flows.errors import Problem, ScenarioError
 from ptce_flows.scenario.budget import check_budget
 from ptce_flows.scenario.checks import check_references
 from ptce_flows.scenario.diagnostics import problems_from_validation
+from ptce_flows.scenario.include import expand_includes, relocate
+from ptce_flows.scenario.inputs import data_files
 from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
 from ptce_flows.scenario.variants import (
     MAX_VARIANTS,
@@ -57,6 +59,11 @@ class LoadedScenario:
     lines: dict = field(default_factory=dict, repr=False, compare=False)
     warnings: tuple[Problem, ...] = ()
     text: str = field(default="", repr=False, compare=False)
+    #: where the keys of sites read from tables came from (``scenario.include``)
+    origins: dict = field(default_factory=dict, repr=False, compare=False)
+    #: data files the scenario reads: (role such as ``network.graphml``, path as written,
+    #: resolved path, sha256), tables of sites included
+    inputs: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
     def stem(self) -> str:
@@ -71,8 +78,14 @@ class LoadedScenario:
         return line_of(self.lines, path) if path else None
 
     def problem(self, path: tuple, message: str, allowed: str = "") -> Problem:
-        """A ``Problem`` located at ``path`` in this scenario's file."""
-        return Problem(self.file, self.line_of(path), dotted(path), message, allowed)
+        """A ``Problem`` located at ``path`` in this scenario's file (or at the row and column
+        of the table the key came from)."""
+        return relocate(Problem(self.file, self.line_of(path), dotted(path), message, allowed),
+                        self.origins, self.lines, self.file)
+
+    def input_path(self, role: str) -> str | None:
+        """The resolved path of the data file of ``role`` (``network.distances``), or None."""
+        return next((resolved for r, _name, resolved, _h in self.inputs if r == role), None)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -112,7 +125,7 @@ def load_scenario(
     """
     file = str(file)
     text = read_text(file)
-    doc = parse_yaml(text, file)
+    doc = expand_includes(parse_yaml(text, file), file)
     if check_variants:
         everything = _load_all(doc, file)
         if variant is None and not overrides:
@@ -136,13 +149,23 @@ def load_document(
         data, lines, problems = _with_variant(doc, file, variant)
     for path, value in (overrides or {}).items():
         problems += apply_changes(data, lines, Changes({path: value}, file=file))
+    origins = doc.cache.get("origins", {})
+
+    def located_problems(found: list[Problem]) -> ScenarioError:
+        return ScenarioError([relocate(p, origins, lines, file) for p in found])
+
     if problems:
-        raise ScenarioError(problems)
+        raise located_problems(problems)
     located = YamlDocument(data=data, lines=lines, text=doc.text)
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, located, file, ScenarioSpec, data)) from None
+        raise located_problems(problems_from_validation(exc, located, file, ScenarioSpec, data)) from None
+    files, problems = data_files(spec, file, lambda path, m, a="": Problem(file, line_of(lines, path),
+                                                                          dotted(path), m, a), doc.cache)
+    if problems:
+        raise ScenarioError(problems)
+    tables = tuple(("include", name, "", sha) for name, sha in doc.cache.get("inputs", ()))
     loaded = LoadedScenario(
         file=file,
         spec=spec,
@@ -151,6 +174,8 @@ def load_document(
         overrides=tuple((overrides or {}).items()),
         lines=lines,
         text=doc.text,
+        origins=origins,
+        inputs=tables + files,
     )
     problems, warnings = check_references(spec, loaded.problem)
     if problems:
@@ -231,7 +256,7 @@ def load_with_variants(file: str | Path) -> list[LoadedScenario]:
     Problems of the base and of every variant are reported together.
     """
     file = str(file)
-    return _load_all(parse_yaml(read_text(file), file), file)
+    return _load_all(expand_includes(parse_yaml(read_text(file), file), file), file)
 
 
 def _load_all(doc: YamlDocument, file: str) -> list[LoadedScenario]:
@@ -277,4 +302,4 @@ def resolved_dict(loaded: LoadedScenario) -> dict:
 def load_dict(data: dict, file: str = "<scenario>", variant: str | None = None) -> LoadedScenario:
     """Validate a scenario given as plain data (tests, generators); no line numbers."""
     text = dump(data)
-    return load_document(parse_yaml(text, file), file, variant)
+    return load_document(expand_includes(parse_yaml(text, file), file), file, variant)

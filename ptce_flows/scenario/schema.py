@@ -241,9 +241,24 @@ SiteSpec = Annotated[
 Road = tuple[Id, Id, Annotated[float, Field(ge=0.001, le=5_000.0)]]
 
 
+#: a data file named in a scenario, relative to the scenario file (``scenario.inputs``)
+DataFile = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
 class NetworkSpec(Spec):
     circuity: Annotated[float, Field(ge=1.0, le=5.0)] = default("network.circuity")
     fallback: Literal["great_circle", "none"] = default("network.fallback")
+    #: a table of origin, destination, km (CSV or XLSX); its pairs take precedence
+    distances: DataFile | None = None
+    #: the pairs of ``distances`` hold one way only (otherwise both ways)
+    directed: bool = False
+    #: a road network as osmnx.save_graphml writes it (edges' ``length`` in metres)
+    graphml: DataFile | None = None
+
+
+class MapSpec(Spec):
+    #: GeoJSON layers drawn under the flows (boundaries, rivers), in order
+    background: Annotated[list[DataFile], Field(max_length=20)] = Field(default_factory=list)
 
 
 class FleetSpec(Spec):
@@ -417,6 +432,7 @@ class ScenarioSpec(Spec):
     nodes: dict[Id, Location] = Field(default_factory=dict)
     roads: list[Road] = Field(default_factory=list)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
+    map: MapSpec = Field(default_factory=MapSpec)
     fleets: Annotated[dict[Id, FleetSpec], Field(min_length=1)]
     disruptions: list[DisruptionSpec] = Field(default_factory=list)
     variants: dict[Id, VariantSpec] = Field(default_factory=dict)
