@@ -42,6 +42,12 @@ class RoadNetwork:
         edge_u, edge_v, edge_km: the road links (undirected), shortest kept for duplicates.
         circuity: factor applied to great-circle distances where no road path exists.
         fallback: whether great-circle fallback is used at all.
+        directed: the links hold from ``edge_u`` to ``edge_v`` only (a road graph with one-way
+            streets); otherwise both ways.
+        pair_u, pair_v, pair_km: distances given for pairs of places (``network.distances``),
+            one way each; they take precedence over the roads and the great-circle estimate.
+        notes: warnings about the network (a site far from the road graph).
+        snaps: site id -> (road graph node, km from the site to it) when a road graph is given.
     """
 
     node_ids: list[str]
@@ -52,6 +58,12 @@ class RoadNetwork:
     edge_km: np.ndarray
     circuity: float = CIRCUITY
     fallback: bool = True
+    directed: bool = False
+    pair_u: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pair_v: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pair_km: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    notes: list = field(default_factory=list)
+    snaps: dict = field(default_factory=dict)
     index: dict[str, int] = field(init=False)
     _csr: csr_matrix | None = field(init=False, default=None, repr=False)
 
@@ -85,14 +97,18 @@ class RoadNetwork:
         return len(self.node_ids)
 
     def csr(self) -> csr_matrix:
-        """Symmetric sparse adjacency matrix in km (shortest of duplicate roads)."""
+        """Sparse adjacency matrix in km (shortest of duplicate roads), symmetric unless
+        ``directed``."""
         if self._csr is None:
             from scipy.sparse import csr_matrix
 
             n = self.n_nodes
-            u = np.concatenate([self.edge_u, self.edge_v])
-            v = np.concatenate([self.edge_v, self.edge_u])
-            km = np.concatenate([self.edge_km, self.edge_km])
+            if self.directed:
+                u, v, km = self.edge_u, self.edge_v, self.edge_km
+            else:
+                u = np.concatenate([self.edge_u, self.edge_v])
+                v = np.concatenate([self.edge_v, self.edge_u])
+                km = np.concatenate([self.edge_km, self.edge_km])
             if len(km):
                 # keep the shortest of parallel roads: sort by length, take first per (u, v)
                 order = np.lexsort((km, v, u))
@@ -131,7 +147,7 @@ class RoadNetwork:
         step = max(1, _CHUNK_CELLS // max(1, self.n_nodes))
         for start in range(0, len(origins), step):
             block = origins[start : start + step]
-            dist = dijkstra(graph, directed=False, indices=block)
+            dist = dijkstra(graph, directed=self.directed, indices=block)
             out[start : start + len(block)] = dist[:, destinations]
         return out
 
@@ -149,18 +165,50 @@ class RoadNetwork:
                 ) * self.circuity
                 gc = np.where(np.isnan(gc), np.inf, gc)
                 dist = np.where(missing, gc, dist)
+        return self._given_pairs(origins, destinations, dist)
+
+    def _given_pairs(self, origins: np.ndarray, destinations: np.ndarray, dist: np.ndarray) -> np.ndarray:
+        """``dist`` with the given pairs' km written over (vectorised; a repeated origin or
+        destination index gets every one of its rows or columns)."""
+        if not len(self.pair_km) or not len(origins) or not len(destinations):
+            return dist
+        for rows, u_is in _positions(origins, self.n_nodes, self.pair_u):
+            for cols, v_is in _positions(destinations, self.n_nodes, self.pair_v[u_is]):
+                dist[rows[v_is], cols] = self.pair_km[u_is][v_is]
         return dist
 
+    def given_km(self, a: str, b: str) -> float | None:
+        """The km given for the pair (a, b) in ``network.distances``, or None."""
+        ia, ib = self.index[a], self.index[b]
+        hit = np.flatnonzero((self.pair_u == ia) & (self.pair_v == ib))
+        return float(self.pair_km[hit[0]]) if len(hit) else None
+
     def route(self, a: str, b: str) -> list[str]:
-        """Node ids along the shortest road path from a to b, or [a, b] for a direct link."""
-        if len(self.edge_km):
+        """Node ids along the shortest road path from a to b, or [a, b] for a direct link
+        (or a pair whose distance is given)."""
+        if len(self.edge_km) and self.given_km(a, b) is None:
             from scipy.sparse.csgraph import dijkstra
 
             ia, ib = self.index[a], self.index[b]
-            dist, pred = dijkstra(self.csr(), directed=False, indices=ia, return_predecessors=True)
+            dist, pred = dijkstra(self.csr(), directed=self.directed, indices=ia, return_predecessors=True)
             if np.isfinite(dist[ib]):
                 path = [ib]
                 while path[-1] != ia:
                     path.append(int(pred[path[-1]]))
                 return [self.node_ids[k] for k in reversed(path)]
         return [a, b]
+
+
+def _positions(wanted: np.ndarray, n: int, ends: np.ndarray):
+    """For the nodes ``ends`` of the given pairs: groups ``(positions, selector)`` where
+    ``positions`` are positions in ``wanted`` and ``selector`` picks the pairs whose end is at
+    them. One group when ``wanted`` has no repeats (the usual case), one per repeat otherwise."""
+    remaining = np.arange(len(wanted))
+    while len(remaining):
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[wanted[remaining]] = remaining  # with repeats, the last of each wins this round
+        taken = pos[wanted[remaining]] == remaining
+        at = pos[ends]
+        selector = np.flatnonzero(at >= 0)
+        yield at[selector], selector
+        remaining = remaining[~taken]

@@ -51,16 +51,6 @@ def window_mask(windows: list[tuple[int, int]] | None) -> np.ndarray:
     return mask
 
 
-def road_network(spec) -> RoadNetwork:
-    """The scenario's road graph (sites, nodes, roads) with its fallback."""
-    places = {sid: tuple(s.location) for sid, s in spec.sites.items()}
-    places.update({nid: tuple(loc) for nid, loc in spec.nodes.items()})
-    return RoadNetwork.from_places(
-        places, [tuple(r) for r in spec.roads], spec.network.circuity,
-        spec.network.fallback == "great_circle",
-    )
-
-
 class Index:
     """Integer tables of the scenario's ids, and the km between two sites.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ptce_flows.network import RoadNetwork
+from ptce_flows.network.files import scenario_network
 from ptce_flows.scenario.loader import LoadedScenario
 from ptce_flows.sim import compile as steps
 from ptce_flows.sim.compile import DIST_CODES, season_factors, window_mask
@@ -30,7 +31,7 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
                 horizon_days: int | None = None) -> World:
     """Compile ``loaded`` into a ``World``; raise ``NetworkError`` for unreachable flows."""
     spec = loaded.spec
-    ix = steps.Index(loaded, network if network is not None else steps.road_network(spec))
+    ix = steps.Index(loaded, network if network is not None else scenario_network(loaded))
     problems = steps.reachability_problems(ix)
     fleets, depot_km = steps.compile_fleets(ix, problems)
     steps.raise_problems(problems)
