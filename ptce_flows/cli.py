@@ -156,6 +156,7 @@ def _plan(make, *args):
 
 
 def cmd_validate(args) -> int:
+    from ptce_flows.network.files import snap_summary
     from ptce_flows.scenario import load_with_variants
     from ptce_flows.sim.world import build_world
 
@@ -163,8 +164,7 @@ def cmd_validate(args) -> int:
     for file in args.files:
         try:
             scenarios = load_with_variants(file)
-            for loaded in scenarios:
-                build_world(loaded)
+            networks = [build_world(loaded).network for loaded in scenarios]
         except ScenarioError as exc:
             if args.debug:
                 raise
@@ -180,9 +180,11 @@ def cmd_validate(args) -> int:
         detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
         _print(f"OK {file}: '{spec.name}', {len(spec.sites)} sites ({detail}), {len(spec.fleets)} fleets, "
               f"{spec.horizon_days} days, {len(scenarios) - 1} variant(s)")
-        for loaded in scenarios:
-            for warning in loaded.warnings:
-                _print(f"warning: {warning.format()}", file=sys.stderr)
+        if snap_summary(networks[0]):
+            _print(snap_summary(networks[0]))
+        for warning in dict.fromkeys(w.format() for loaded, net in zip(scenarios, networks, strict=True)
+                                     for w in (*loaded.warnings, *net.notes)):
+            _print(f"warning: {warning}", file=sys.stderr)
     return 2 if failed else 0
 
 
@@ -216,6 +218,9 @@ def cmd_run(args) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if not args.quiet and result.world.network is not None:
+        for warning in result.world.network.notes:
+            _print(f"warning: {warning.format()}", file=sys.stderr)
     disruption = cost_of_disruptions(result, scheduler=args.scheduler, cache_dir=cache)
     from ptce_flows.reports.files import forcing
 

@@ -71,8 +71,11 @@ def code_fingerprint() -> str:
 
 def scenario_key(loaded: LoadedScenario) -> str:
     """The cache key of a scenario as it would run (variant and overrides applied)."""
-    payload = json.dumps({"scenario": resolved_dict(loaded), "code": code_fingerprint()},
-                         ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    content = {"scenario": resolved_dict(loaded), "code": code_fingerprint()}
+    files = [[role, sha] for role, _name, _path, sha in loaded.inputs if role.startswith("network.")]
+    if files:  # the distances and road graph files read, by content (tables are in the scenario)
+        content["files"] = files
+    payload = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

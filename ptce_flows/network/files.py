@@ -30,8 +30,7 @@ import numpy as np
 from ptce_flows.errors import NetworkError, Problem, ScenarioError
 from ptce_flows.network.geo import haversine_km
 from ptce_flows.network.roads import RoadNetwork
-from ptce_flows.scenario.include import shown_name
-from ptce_flows.scenario.tables import read_bytes, read_table
+from ptce_flows.scenario.tables import read_bytes, read_table, shown_name
 
 #: a site farther than this from the road graph gets a warning (km)
 SNAP_WARN_KM = 2.0
@@ -67,14 +66,15 @@ def _number(value: object) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def read_distances(path: str, known: list[str], directed: bool) -> tuple[list[str], list[str], list[float]]:
+def read_distances(path: str, known: list[str], directed: bool, shown: str = ""
+                   ) -> tuple[list[str], list[str], list[float]]:
     """The pairs of the table at ``path``: (origins, destinations, km), both ways unless
     ``directed``; ids must be in ``known``.
 
     Raises:
         ScenarioError: every bad row, at ``FILE:ROW: COLUMN``.
     """
-    shown = shown_name(path)
+    shown = shown or path
     table = read_table(path, shown)
     missing = [c for c in ("origin", "destination", "km") if c not in table.columns]
     if missing:
@@ -116,14 +116,14 @@ def read_distances(path: str, known: list[str], directed: bool) -> tuple[list[st
     return [a for a, _ in seen], [b for _, b in seen], list(seen.values())
 
 
-def read_graphml(path: str) -> GraphData:
+def read_graphml(path: str, shown: str = "") -> GraphData:
     """The road graph of the GraphML file at ``path`` (kept once read).
 
     Raises:
         ScenarioError: unreadable, an XML entity or DOCTYPE, a node without coordinates, an
             edge without a length.
     """
-    shown = shown_name(path)
+    shown = shown or path
     try:
         info = os.stat(path)
         key = (os.path.realpath(path), info.st_size, info.st_mtime_ns)
@@ -209,11 +209,14 @@ def scenario_network(loaded) -> RoadNetwork:
     places.update({nid: tuple(loc) for nid, loc in spec.nodes.items()})
     net = RoadNetwork.from_places(places, [tuple(r) for r in spec.roads], spec.network.circuity,
                                   spec.network.fallback == "great_circle")
+    graphml, distances = loaded.input_path("network.graphml"), loaded.input_path("network.distances")
     try:
-        if loaded.input_path("network.graphml"):
-            net = _with_graph(net, read_graphml(loaded.input_path("network.graphml")), list(spec.sites), loaded)
-        if loaded.input_path("network.distances"):
-            a, b, km = read_distances(loaded.input_path("network.distances"), list(places), spec.network.directed)
+        if graphml:
+            graph = read_graphml(graphml, shown_name(loaded.file, spec.network.graphml))
+            net = _with_graph(net, graph, list(spec.sites), loaded)
+        if distances:
+            a, b, km = read_distances(distances, list(places), spec.network.directed,
+                                      shown_name(loaded.file, spec.network.distances))
             net.pair_u = np.array([net.index[x] for x in a], dtype=np.int64)
             net.pair_v = np.array([net.index[x] for x in b], dtype=np.int64)
             net.pair_km = np.array(km, dtype=float)
@@ -244,3 +247,13 @@ def _with_graph(net: RoadNetwork, graph: GraphData, sites: list[str], loaded) ->
                       np.concatenate(u), np.concatenate(v), np.concatenate(km), net.circuity, net.fallback,
                       directed=True, notes=notes, snaps=snaps)
     return out
+
+
+def snap_summary(net: RoadNetwork) -> str | None:
+    """One line on how the sites were joined to the road graph, or None without a graph."""
+    if not net.snaps:
+        return None
+    far = max(net.snaps, key=lambda s: net.snaps[s][1])
+    mean = sum(km for _n, km in net.snaps.values()) / len(net.snaps)
+    return (f"road graph: {len(net.snaps):,} sites joined to their nearest node, "
+            f"mean {mean:,.2f} km, farthest '{far}' at {net.snaps[far][1]:,.2f} km")

@@ -46,6 +46,9 @@ def manifest(result: RunResult, command: list[str]) -> dict:
         "scenario_name": loaded.spec.name,
         "variant": loaded.variant,
         "overrides": {k: v for k, v in loaded.overrides},
+        "data_files": [{"key": role, "file": name, "sha256": sha} for role, name, _p, sha in loaded.inputs],
+        "road_graph_snaps_km": {s: {"node": n, "km": round(km, 4)}
+                                for s, (n, km) in getattr(result.world.network, "snaps", {}).items()},
         "seed": result.seed,
         "replications": result.replications,
         "replication_seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in seeds],

@@ -18,12 +18,11 @@ at their line (:func:`relocate`).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 
 from ptce_flows.errors import Problem, ScenarioError
-from ptce_flows.scenario.tables import Table, read_bytes, read_table, resolve
+from ptce_flows.scenario.tables import Table, read_bytes, read_table, resolve, shown_name
 from ptce_flows.scenario.yamlio import YamlDocument, dotted, parse_value
 
 #: Most files in ``include``.
@@ -52,12 +51,6 @@ class Included:
     origins: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     #: (file as written, sha256) of every table read
     files: list[tuple[str, str]] = field(default_factory=list)
-
-
-def shown_name(path: str) -> str:
-    """``path`` as messages show it: relative to the working folder when it is below it."""
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
 
 
 def _cell(column: str, value: object, table: Table, row: int) -> object:
@@ -152,7 +145,7 @@ def read_includes(names: list, scenario_file: str, at) -> Included:
             problems.append(at(i, f"expected a file name, found {name!r}"))
             continue
         path = resolve(scenario_file, name)
-        shown = shown_name(path)
+        shown = shown_name(scenario_file, name)
         try:
             out.files.append((name, hashlib.sha256(read_bytes(path, shown)).hexdigest()))
             table = read_table(path, shown)

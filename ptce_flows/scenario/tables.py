@@ -63,6 +63,13 @@ def resolve(scenario_file: str, name: str) -> str:
     return str(path)
 
 
+def shown_name(scenario_file: str, name: str) -> str:
+    """How messages name the data file ``name`` of ``scenario_file``: its path as the scenario
+    file was given plus ``name`` (``scenarios/data/sites.csv``), or ``name`` if absolute."""
+    name = os.path.expanduser(name)
+    return name if os.path.isabs(name) else os.path.normpath(os.path.join(os.path.dirname(scenario_file), name))
+
+
 def read_bytes(path: str, shown: str, limit: int = MAX_DATA_BYTES) -> bytes:
     """The bytes of the regular file ``path`` (``shown`` in messages), at most ``limit``.
 
