@@ -157,6 +157,7 @@ def _plan(make, *args):
 
 def cmd_validate(args) -> int:
     from ptce_flows.network.files import snap_summary
+    from ptce_flows.network.layers import map_layers
     from ptce_flows.scenario import load_with_variants
     from ptce_flows.sim.world import build_world
 
@@ -165,6 +166,7 @@ def cmd_validate(args) -> int:
         try:
             scenarios = load_with_variants(file)
             networks = [build_world(loaded).network for loaded in scenarios]
+            map_layers(scenarios[0], None)  # the background files read as the run will
         except ScenarioError as exc:
             if args.debug:
                 raise

@@ -281,3 +281,54 @@ def test_graphml_with_entities_is_refused(tmp_path, base):
     base["network"] = {"graphml": "bomb.graphml"}
     out = run_cli("validate", str(_write(tmp_path, base)))
     assert out.returncode == 2 and "declares a DOCTYPE or XML entities" in out.stderr, out.stderr
+
+
+# --- map background ----------------------------------------------------------------------
+
+def _map_run(tmp_path, base, background="minimal_background.geojson"):
+    del base["roads"]
+    base["network"] = {"graphml": "minimal_roads.graphml"}
+    base["map"] = {"background": [background]}
+    path = _write(tmp_path, base, files=["minimal_roads.graphml", "minimal_background.geojson"])
+    return path, run_cli("run", str(path), "--out", str(tmp_path / "res"), "--quiet")
+
+
+def test_map_draws_the_background_and_the_road_graph(tmp_path, base):
+    from ptce_flows.plotting.map import plot_map
+    from ptce_flows.reports.load import load_results
+
+    _path, out = _map_run(tmp_path, base)
+    assert out.returncode == 0, out.stderr
+    results = load_results(tmp_path / "res")
+    (layer,) = results.map_layers["background"]
+    assert (layer["name"], len(layer["polygons"]), len(layer["lines"])) == ("minimal_background", 2, 1)
+    assert len(results.map_layers["roads"]) == 3          # the graph's 3 roads, each once
+    manifest = json.loads((tmp_path / "res" / "manifest.json").read_text())
+    assert manifest["road_graph_snaps_km"]["town"] == {"node": "1000", "km": 0.0}
+    ax = plot_map(results)
+    ax.figure.savefig(tmp_path / "map.svg")
+    svg = (tmp_path / "map.svg").read_text()
+    assert svg.count('id="background"') == 2 and 'id="background-roads"' in svg
+    # drawn under the flows and the sites
+    zorders = [c.get_zorder() for c in ax.collections if (c.get_gid() or "").startswith("background")]
+    assert max(zorders) < min(line.get_zorder() for line in ax.lines if line.get_gid() is None)
+
+
+def test_bad_background_exits_2_and_writes_nothing(tmp_path, base):
+    (tmp_path / "bad.geojson").write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                                          '"geometry": {"type": "LineString", "coordinates": [[1, 2], ["x", 3]]}}]}')
+    path, out = _map_run(tmp_path, base, "bad.geojson")
+    assert out.returncode == 2 and "bad.geojson:1: geometry: not a GeoJSON geometry" in out.stderr, out.stderr
+    assert not (tmp_path / "res").exists()
+    assert run_cli("validate", str(path)).returncode == 2
+
+
+def test_tampered_map_layers_are_refused(tmp_path, base):
+    from ptce_flows.errors import UsageError
+    from ptce_flows.reports.load import load_results
+
+    _path, out = _map_run(tmp_path, base)
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "res" / "map_layers.json").write_text('{"roads": [[1, 2, 3, 1e400]]}')
+    with pytest.raises(UsageError, match="map_layers.json: roads"):
+        load_results(tmp_path / "res")

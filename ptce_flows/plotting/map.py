@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import textwrap
 
+import numpy as np
+
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
@@ -19,7 +21,7 @@ from matplotlib.patheffects import withStroke
 from matplotlib.transforms import Bbox
 
 from ptce_flows.i18n import fmt_number, fmt_qty, tr
-from ptce_flows.network import haversine_km
+from ptce_flows.network import haversine_km, project_km
 from ptce_flows.plotting.labels import MapLabel, place_map_labels
 from ptce_flows.plotting.maplayout import (
     MapLayout,
@@ -99,6 +101,50 @@ def _frame(ax, extent, color="#BBBBBB", lw=0.6) -> None:
         ax.spines[side].set_color(color)
         ax.spines[side].set_linewidth(lw)
     ax.set_facecolor("#FBFBF8")
+
+
+#: the background layers and the road graph: faint, under everything else
+BACKGROUND = {"polygons": {"edgecolor": "#B9B9B4", "facecolor": "#F1F1EC", "lw": 0.6},
+              "lines": {"color": "#A7C4DA", "lw": 0.8},
+              "points": {"color": "#B0B0B0", "s": 4.0},
+              "roads": {"color": "#C8C8C8", "lw": 0.5}}
+
+
+def _draw_background(ax, results: ResultSet, centre: tuple[float, float]) -> None:
+    """The layers of ``map.background`` and the road graph of ``network.graphml`` (zorder
+    below the flows; grouped in the SVG as ``background``)."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    layers = results.map_layers or {}
+    lat0, lon0 = centre
+
+    def xy(points) -> list[tuple[float, float]]:
+        pts = np.asarray(points, dtype=float).reshape(-1, 2)
+        x, y = project_km(pts[:, 1], pts[:, 0], lat0, lon0)
+        return list(zip(x.tolist(), y.tolist(), strict=True))
+
+    for layer in layers.get("background") or []:
+        style = BACKGROUND["polygons"]
+        if layer.get("polygons"):
+            ax.add_collection(PolyCollection([xy(r) for r in layer["polygons"]], closed=True, zorder=0.1,
+                                             edgecolors=style["edgecolor"], facecolors=style["facecolor"],
+                                             linewidths=style["lw"], gid="background"), autolim=False)
+        if layer.get("lines"):
+            ax.add_collection(LineCollection([xy(r) for r in layer["lines"]], colors=BACKGROUND["lines"]["color"],
+                                             linewidths=BACKGROUND["lines"]["lw"], zorder=0.2, gid="background"),
+                              autolim=False)
+        if layer.get("points"):
+            p = np.array(xy(layer["points"]))
+            ax.scatter(p[:, 0], p[:, 1], s=BACKGROUND["points"]["s"], color=BACKGROUND["points"]["color"],
+                       zorder=0.3, gid="background", linewidths=0)
+    roads = layers.get("roads") or []
+    if roads:
+        seg = np.asarray(roads, dtype=float)
+        x1, y1 = project_km(seg[:, 1], seg[:, 0], lat0, lon0)
+        x2, y2 = project_km(seg[:, 3], seg[:, 2], lat0, lon0)
+        ax.add_collection(LineCollection(np.stack([np.column_stack([x1, y1]), np.column_stack([x2, y2])], axis=1),
+                                         colors=BACKGROUND["roads"]["color"], linewidths=BACKGROUND["roads"]["lw"],
+                                         zorder=0.4, gid="background-roads"), autolim=False)
 
 
 def _pts_per_km(ax, extent) -> float:
@@ -221,6 +267,7 @@ def plot_map(results: ResultSet, ax=None, lang: str = "en", legend_ax=None, labe
     layout = map_layout(results, box_ratio, bbox.width * fw * 72.0, inset)
     m = _Map(results, lang)
     _frame(ax, layout.extent)
+    _draw_background(ax, results, layout.centre)
     far = set(layout.far)
     _draw_layers(ax, m, layout.xy, layout.extent, skip=far)
     obstacles = _decorations(ax, layout, lang)
@@ -231,6 +278,7 @@ def plot_map(results: ResultSet, ax=None, lang: str = "en", legend_ax=None, labe
     if layout.inset_rect is not None:
         iax = ax.inset_axes(layout.inset_rect)
         _frame(iax, layout.hub_extent, color="#555555", lw=0.9)
+        _draw_background(iax, results, layout.centre)
         inner = [s for s in results.sites if s not in far and layout.inside(s, layout.hub_extent)]
         inset_xy = spread_markers(layout.xy, inner, _pts_per_km(iax, layout.hub_extent), min_pt=14.0)
         _draw_layers(iax, m, inset_xy, layout.hub_extent, skip=far)

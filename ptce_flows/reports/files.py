@@ -48,7 +48,7 @@ PACKAGE = "ptce-flows"
 MAX_MANIFEST_BYTES = 1 << 20
 LANGS = ("en", "fr")
 RUN_FILES = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml",
-             MANIFEST)
+             MANIFEST, "map_layers.json")
 COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replications.csv", "comparison.json",
                     MANIFEST)
 #: the figures a report may write (kept equal to ``plotting.figures.FIGURES`` by a test: this

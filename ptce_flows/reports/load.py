@@ -252,5 +252,13 @@ def load_results(folder: str | Path, source_text: str | None = None) -> ResultSe
     manifest = _read_json(folder / "manifest.json") if os.path.lexists(folder / "manifest.json") else {}
     if source_text is None:
         source_text = find_source_text(folder, manifest)
+    layers = {}
+    if os.path.lexists(folder / "map_layers.json"):
+        from ptce_flows.network.layers import check_layers
+
+        try:
+            layers = check_layers(_read_json(folder / "map_layers.json"))
+        except ValueError as exc:
+            raise _fail(folder, f"map_layers.json: {exc}") from None
     return ResultSet(summary=summary, flows=flows, series=Series.from_rows(series_rows),
-                     scenario=scenario, manifest=manifest, source_text=source_text)
+                     scenario=scenario, manifest=manifest, source_text=source_text, map_layers=layers)

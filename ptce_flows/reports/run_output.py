@@ -14,6 +14,7 @@ import simpy
 from ptce_flows import __version__
 from ptce_flows.experiment import RunResult, replication_seeds
 from ptce_flows.metrics.aggregate import _rounded, flow_rows, summary_dict, timeseries_rows
+from ptce_flows.network.layers import map_layers
 from ptce_flows.reports.files import (
     atomic_dir,
     is_ours,
@@ -95,6 +96,7 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
     (see ``reports.files``).
     """
     loaded = result.loaded
+    layers = map_layers(loaded, result.world.network)  # before anything is written: a bad file stops here
     summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
                            spec=loaded.spec)
     if disruption is not None:
@@ -119,5 +121,7 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
         write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(loaded), header)
         (tmp / "scenario.yaml").write_text(loaded.text, encoding="utf-8")
         write_json(tmp / "manifest.json", manifest(result, command))
+        if layers is not None:
+            write_json(tmp / "map_layers.json", layers)
         unchanged[0] = _same_results(Path(out_dir), tmp)
     return Path(out_dir)

@@ -95,6 +95,7 @@ class ResultSet:
         manifest: manifest.json as a dict (may be empty).
         source_text: the original scenario file's text when known (its comments hold the
             sources of the figures), else None.
+        map_layers: what the map draws under the flows (map_layers.json), or empty.
     """
 
     summary: dict
@@ -104,6 +105,8 @@ class ResultSet:
     manifest: dict = field(default_factory=dict)
     source_text: str | None = None
     lang: str = "en"   # language of the labels picked from ``{en: ..., fr: ...}`` mappings
+    #: map_layers.json (``network.layers``): background layers and road graph, or empty
+    map_layers: dict = field(default_factory=dict)
 
     # --- sites -------------------------------------------------------------------------
     @property
