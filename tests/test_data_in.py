@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import MINIMAL, run_cli
 
+from conftest import MINIMAL, run_cli
 from ptce_flows.errors import ScenarioError
 from ptce_flows.experiment import run_scenario
 from ptce_flows.metrics.aggregate import summary_dict

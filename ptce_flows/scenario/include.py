@@ -34,7 +34,12 @@ _DECIMAL_COMMA = re.compile(r"^[-+]?[0-9]+,[0-9]+$")
 
 def site_columns() -> list[str]:
     """First parts of the column names a table of sites may have."""
-    from ptce_flows.scenario.schema import DemandSiteSpec, DisposalSpec, SourceSpec, TreatmentSiteSpec
+    from ptce_flows.scenario.schema import (
+        DemandSiteSpec,
+        DisposalSpec,
+        SourceSpec,
+        TreatmentSiteSpec,
+    )
 
     names = {"id": None, "lat": None, "lon": None}
     for model in (SourceSpec, TreatmentSiteSpec, DemandSiteSpec, DisposalSpec):
