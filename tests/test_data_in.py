@@ -29,7 +29,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def _summary(path: Path) -> str:
     loaded = load_scenario(path)
-    result = run_scenario(loaded, seed=3, replications=2)
+    result = run_scenario(loaded, seed=3, replications=1)
     return json.dumps(summary_dict(loaded.spec.name, result.world, result.seed, result.runs, None,
                                    spec=loaded.spec), sort_keys=True)
 
