@@ -240,7 +240,7 @@ SiteSpec = Annotated[
     Field(discriminator="kind"),
 ]
 
-Road = tuple[Id, Id, Annotated[float, Field(ge=0.001, le=5_000.0)]]
+Road = tuple[Id, Id, Annotated[float, Field(ge=0.0, le=5_000.0)]]  # 0 km: two places on one plot
 
 
 class NetworkSpec(Spec):
