@@ -119,12 +119,17 @@ def search(request: Request) -> Search:
     out = Search(request, kpi, unit, Proposal("base", existing, [], None, None,
                                               model.evaluate(base_mask)["kpis"], base),
                  [], sum(lay.seconds for lay in found), base.spec.seed, raw={"doc": doc})
+    gen = model.gen.sum(axis=0)
+    by_source: dict[str, float] = {}
+    for e, site in enumerate(world.supply.site.tolist()):
+        by_source[world.sites[site]] = by_source.get(world.sites[site], 0.0) + float(gen[e])
+    out.raw["generated_by_source"] = by_source
     for k, lay in enumerate(found, 1):
         mask = np.zeros(len(ids), bool)
         mask[list(lay.open)] = True
         opened = [ids[j] for j in lay.open if ids[j] in base.candidates]
         out.proposals.append(Proposal(f"layout_{k}", [ids[j] for j in lay.open], opened,
-                                      lay.objective + constant, lay.gap, model.evaluate(mask)["kpis"],
+                                      round(lay.objective + constant, 6), lay.gap, model.evaluate(mask)["kpis"],
                                       _loaded(doc, request, opened)))
     return out
 
