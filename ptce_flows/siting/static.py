@@ -121,16 +121,36 @@ class StaticModel:
         self.d_hours = np.array([tt.hours[0] for tt in self.to_disp]) if n else np.zeros(0)
 
     def _products(self) -> None:
-        """Outputs per tonne received, residue routes and delivery options."""
+        """Outputs per tonne received, residue routes and delivery options as arrays."""
         w = self.world
         self.outputs = [(t, int(m), float(c)) for t, info in enumerate(w.treatments)
                         for m, c in zip(info.out_mats.tolist(), info.out_coefs.tolist(), strict=True)]
+        self.n_mat = len(w.materials)
+        self.residue_trips = {}
+        for (t, m), (d, km, f) in w.residues.items():
+            trip = self._trip(f, w.treatments[t].site, np.array([w.disposals[d].site]), np.array([km]))
+            self.residue_trips[(t, m)] = (d, f, trip)
         dem = w.demand
-        window_days = np.zeros(len(dem))
-        if len(dem):
+        n = len(dem)
+        k = max((len(c) for c in dem.candidates), default=0) or 1
+        self.d_cand = np.full((n, k), -1, dtype=np.int64)
+        self.d_fleet = np.zeros((n, k), dtype=np.int64)
+        self.d_km, self.d_tempty, self.d_thours, self.d_payload = (np.zeros((n, k)) for _ in range(4))
+        for e in range(n):
+            for i, (t, km) in enumerate(dem.candidates[e]):
+                f = dem.fleet[e].get(t)
+                if f is None:
+                    continue
+                trip = self._trip(f, w.treatments[t].site, np.array([dem.site[e]]), np.array([km]))
+                self.d_cand[e, i], self.d_fleet[e, i], self.d_km[e, i] = t, f, km
+                self.d_tempty[e, i], self.d_thours[e, i] = trip.empty_km[0], trip.hours[0]
+                self.d_payload[e, i] = w.fleets[f].payload_t
+        self.d_mat = dem.material.astype(np.int64) if n else np.zeros(0, np.int64)
+        window_days = np.zeros(n)
+        if n:
             days = day_of_year(np.arange(w.horizon_days), w.start_day_of_year) - 1
             window_days = dem.window[:, days].sum(axis=1).astype(float)
-        self.dem_want = np.where(dem.unlimited, np.inf, dem.rate * window_days) if len(dem) else np.zeros(0)
+        self.dem_want = np.where(dem.unlimited, np.inf, dem.rate * window_days) if n else np.zeros(0)
 
     # ------------------------------------------------------------------ a layout
     def evaluate(self, open_mask: np.ndarray) -> dict:
@@ -153,18 +173,19 @@ class StaticModel:
         total = self.gen.sum(axis=0)
         month = np.arange(12)[:, None] * T
         for i in range(k):
-            ok = valid[:, i]
-            if not ok.any() or not rest.any():
+            # only the entries that can still send something to an open site at this position
+            idx = np.flatnonzero(valid[:, i] & (rest.sum(axis=0) > 1e-12))
+            if not idx.size:
                 continue
-            t = np.where(ok, self.cand[:, i], 0)
-            want = rest * ok[None, :]
+            t = self.cand[idx, i]
+            want = rest[:, idx]
             asked = np.bincount((month + t[None, :]).ravel(), want.ravel(), minlength=12 * T).reshape(12, T)
             frac = np.divide(room, asked, out=np.ones_like(room), where=asked > room)
             frac = np.minimum(frac, 1.0)
             taken = want * frac[:, t]
-            room = room - asked * frac
-            rest = rest - taken
-            share[:, i] = np.divide(taken.sum(axis=0), total, out=np.zeros(n_e), where=total > 0)
+            room = np.maximum(room - asked * frac, 0.0)
+            rest[:, idx] = want - taken
+            share[idx, i] = taken.sum(axis=0) / total[idx]
         sent = share * total[:, None]
         intake = np.bincount(np.where(valid, self.cand, 0).ravel(), (sent * valid).ravel(), minlength=T)
         left = rest.sum(axis=0)
@@ -182,44 +203,44 @@ class StaticModel:
         return intake
 
     def _deliver(self, open_mask: np.ndarray, intake: np.ndarray, q: _Quantities) -> None:
-        w = self.world
-        made: dict[tuple[int, int], float] = {}
-        for t, m, c in self.outputs:
-            if open_mask[t] and intake[t] > 0:
-                made[(t, m)] = made.get((t, m), 0.0) + intake[t] * c
+        M = self.n_mat
+        made = np.zeros(self.n_treat * M)
         q.received = intake
-        for (t, m), mass in list(made.items()):
-            route = w.residues.get((t, m))
-            if route is not None:
-                d, km, f = route
+        res = []
+        for t, m, c in self.outputs:
+            if not (open_mask[t] and intake[t] > 0):
+                continue
+            mass = intake[t] * c
+            route = self.residue_trips.get((t, m))
+            if route is None:
+                made[t * M + m] += mass
+            else:
+                d, f, trip = route
                 q.residues[d] += mass
-                trip = self._trip(f, w.treatments[t].site, np.array([w.disposals[d].site]), np.array([km]))
-                q.add_trips(np.array([f]), np.array([[mass / w.fleets[f].payload_t]]), trip.km[None, :],
-                            trip.empty_km[None, :], trip.hours[None, :], np.array([[mass]]))
-                del made[(t, m)]
-        dem = w.demand
+                res.append((f, mass / self.world.fleets[f].payload_t, trip.km[0], trip.empty_km[0],
+                            trip.hours[0], mass))
+        if res:
+            f, n, km, empty, hours, mass = (np.array(col) for col in zip(*res, strict=True))
+            q.add_trips(f.astype(np.int64), n[:, None], km[:, None], empty[:, None], hours[:, None], mass[:, None])
         want = self.dem_want.copy()
-        for rank in range(max((len(c) for c in dem.candidates), default=0)):
-            asks: dict[tuple[int, int], list[tuple[int, float, int]]] = {}
-            for e in range(len(dem)):
-                opts = [c for c in dem.candidates[e] if open_mask[c[0]] and c[0] in dem.fleet[e]]
-                if rank < len(opts) and want[e] > 0:
-                    t, km = opts[rank]
-                    asks.setdefault((t, int(dem.material[e])), []).append((e, km, dem.fleet[e][t]))
-            for (t, m), entries in asks.items():
-                have = made.get((t, m), 0.0)
-                asked = sum(min(want[e], have) for e, _, _ in entries)
-                if have <= 0 or asked <= 0:
-                    continue
-                frac = min(1.0, have / asked)
-                for e, km, f in entries:
-                    mass = min(want[e], have) * frac
-                    want[e] -= mass
-                    made[(t, m)] -= mass
-                    q.delivered[m] = q.delivered.get(m, 0.0) + mass
-                    trip = self._trip(f, w.treatments[t].site, np.array([dem.site[e]]), np.array([km]))
-                    q.add_trips(np.array([f]), np.array([[mass / w.fleets[f].payload_t]]), trip.km[None, :],
-                                trip.empty_km[None, :], trip.hours[None, :], np.array([[mass]]))
+        valid = (self.d_cand >= 0) & open_mask[np.maximum(self.d_cand, 0)] if self.n_treat else self.d_cand >= 0
+        sent = np.zeros(self.d_cand.shape)
+        for i in range(self.d_cand.shape[1]):
+            ok = valid[:, i] & (want > 0)
+            if not ok.any():
+                continue
+            key = np.maximum(self.d_cand[:, i], 0) * M + self.d_mat
+            ask = np.where(ok, np.minimum(want, made[key]), 0.0)
+            asked = np.bincount(key, ask, minlength=made.size)
+            frac = np.minimum(np.divide(made, asked, out=np.zeros_like(made), where=asked > 0), 1.0)
+            sent[:, i] = ask * frac[key]
+            want = want - sent[:, i]
+            made = made - asked * frac
+        if sent.size:
+            by_mat = np.bincount(self.d_mat, sent.sum(axis=1), minlength=M)
+            q.delivered = {m: float(by_mat[m]) for m in np.flatnonzero(by_mat > 0).tolist()}
+            trips = np.divide(sent, self.d_payload, out=np.zeros_like(sent), where=sent > 0)
+            q.add_trips(self.d_fleet, trips, self.d_km, self.d_tempty, self.d_thours, sent)
 
     def _finish(self, open_mask: np.ndarray, q: _Quantities) -> dict:
         w = self.world
@@ -263,13 +284,15 @@ class _Quantities:
 
     def add_trips(self, fleet: np.ndarray, trips: np.ndarray, km: np.ndarray, empty: np.ndarray,
                   hours: np.ndarray, mass: np.ndarray) -> None:
-        """``trips`` (rows by entry, one fleet per row) of ``km`` loaded and ``empty`` km."""
+        """``trips`` of ``km`` loaded and ``empty`` km (2-D arrays); ``fleet`` per row or per cell."""
         nf = len(self.world.fleets)
-        self.trips += np.bincount(fleet, trips.sum(axis=1), minlength=nf)
-        self.vkm += np.bincount(fleet, (trips * (km + empty)).sum(axis=1), minlength=nf)
-        self.hours += np.bincount(fleet, (trips * hours).sum(axis=1), minlength=nf)
-        co2 = (trips * km).sum(axis=1) * self.co2_loaded[fleet] + (trips * empty).sum(axis=1) * self.co2_empty[fleet]
-        self.co2 += np.bincount(fleet, co2, minlength=nf) / 1000.0
+        f = np.broadcast_to(fleet[:, None] if fleet.ndim == 1 else fleet, trips.shape).ravel()
+        tk, te = (trips * km).ravel(), (trips * empty).ravel()
+        self.trips += np.bincount(f, trips.ravel(), minlength=nf)
+        self.vkm += np.bincount(f, tk + te, minlength=nf)
+        self.hours += np.bincount(f, (trips * hours).ravel(), minlength=nf)
+        self.co2 += (np.bincount(f, tk, minlength=nf) * self.co2_loaded
+                     + np.bincount(f, te, minlength=nf) * self.co2_empty) / 1000.0
         self.tkm += float((mass * km).sum())
 
     def as_dict(self, treat_ids: list[str], open_mask: np.ndarray) -> dict:
