@@ -33,6 +33,14 @@ NBSP = "\u00a0"    # no-break space: between a number and its unit
 MINUS = "\u2212"
 
 _LABELS: dict[str, dict[str, str]] = {
+    # site search (optimise): the layouts figure
+    "search.existing": {"en": "Existing site", "fr": "Site existant"},
+    "search.opened": {"en": "Site to build", "fr": "Site à construire"},
+    "search.closed": {"en": "Candidate not built", "fr": "Candidat non retenu"},
+    "search.source": {"en": "Source (size: tonnes)", "fr": "Source (taille : tonnes)"},
+    "search.rank": {"en": "Rank {rank}", "fr": "Rang {rank}"},
+    "search.static": {"en": "static model", "fr": "modèle statique"},
+    "search.simulated": {"en": "simulated", "fr": "simulé"},
     # site kinds (singular, plural)
     "kind.source": {"en": "Source", "fr": "Source"},
     "kind.treatment": {"en": "Treatment site", "fr": "Site de traitement"},

@@ -54,7 +54,9 @@ COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replicatio
 #: the figures a report may write (kept equal to ``plotting.figures.FIGURES`` by a test: this
 #: module must not import matplotlib)
 REPORT_FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport", "climate", "costs")
-COMPARISON_FIGURES = ("comparison", "benefits", "sweep")
+#: what ``optimise`` writes (with figures/layouts.png and .svg)
+OPTIMISE_FILES = ("layouts.json", "layouts.csv", "variants.yaml", MANIFEST)
+COMPARISON_FIGURES = ("comparison", "benefits", "sweep", "layouts")
 FIGURE_FORMATS = ("png", "svg")
 STAGING = ".ptce-flows.tmp-"
 
@@ -75,7 +77,7 @@ def is_report_file(rel: str, langs=LANGS, formats=("png", "svg", "pdf", "html"))
 
 def is_ours(rel: str) -> bool:
     """``rel`` is a file name that some ptce-flows command writes in a results folder."""
-    if rel in RUN_FILES or rel in COMPARISON_FILES or is_report_file(rel):
+    if rel in RUN_FILES or rel in COMPARISON_FILES or rel in OPTIMISE_FILES or is_report_file(rel):
         return True
     parts = rel.split("/")
     if len(parts) == 2 and parts[0] == "figures":

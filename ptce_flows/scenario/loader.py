@@ -21,6 +21,7 @@ from ptce_flows.scenario.checks import check_references
 from ptce_flows.scenario.diagnostics import problems_from_validation
 from ptce_flows.scenario.include import expand_includes, relocate
 from ptce_flows.scenario.inputs import data_files
+from ptce_flows.scenario.layout import built_layout, candidate_ids, design
 from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
 from ptce_flows.scenario.variants import (
     MAX_VARIANTS,
@@ -64,6 +65,10 @@ class LoadedScenario:
     #: data files the scenario reads: (role such as ``network.graphml``, path as written,
     #: resolved path, sha256), tables of sites included
     inputs: tuple[tuple[str, str, str, str], ...] = ()
+    #: candidate treatment sites (``candidate: true``), left out of ``spec`` (the base layout)
+    candidates: tuple[str, ...] = ()
+    #: the scenario with every candidate built (``scenario.layout.design``), None without candidates
+    design: ScenarioSpec | None = field(default=None, repr=False, compare=False)
 
     @property
     def stem(self) -> str:
@@ -183,7 +188,11 @@ def load_document(
     problems = check_budget(spec, loaded.problem)
     if problems:
         raise ScenarioError(problems)
-    return LoadedScenario(**{**loaded.__dict__, "warnings": tuple(warnings)})
+    extra: dict[str, Any] = {"warnings": tuple(warnings)}
+    cands = candidate_ids(spec)
+    if cands:  # checked as written; runs as the base layout (scenario.layout)
+        extra.update(spec=built_layout(spec), design=design(spec), candidates=tuple(cands))
+    return LoadedScenario(**{**loaded.__dict__, **extra})
 
 
 def _variant_table(doc: YamlDocument, file: str) -> tuple[dict[str, VariantSpec], dict[str, tuple[str, ...]],

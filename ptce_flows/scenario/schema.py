@@ -167,6 +167,8 @@ class SourceSpec(SiteBase):
 
 class TreatmentSiteSpec(SiteBase):
     kind: Literal["treatment"]
+    #: a site that could be built: not in the base layout (``ptce-flows optimise`` chooses)
+    candidate: bool = False
     process: Id
     capacity_t_per_day: Annotated[float, Field(ge=MIN_CAPACITY_T_PER_DAY, le=MAX_T_PER_DAY)] | None = None
     capacity_t_per_year: Annotated[float, Field(ge=MIN_CAPACITY_T_PER_DAY * 365, le=MAX_T_PER_YEAR)] | None = None
@@ -238,7 +240,7 @@ SiteSpec = Annotated[
     Field(discriminator="kind"),
 ]
 
-Road = tuple[Id, Id, Annotated[float, Field(ge=0.001, le=5_000.0)]]
+Road = tuple[Id, Id, Annotated[float, Field(ge=0.0, le=5_000.0)]]  # 0 km: two places on one plot
 
 
 #: a data file named in a scenario, relative to the scenario file (``scenario.inputs``)

@@ -1,0 +1,153 @@
+"""The facility-location problem of a scenario's design, read off the static model.
+
+Clients are the supply entries (source x material) with their tonnes over the reported period;
+sites are the treatment sites of the design (existing ones always open, candidates to choose).
+The cost of serving entry ``e`` from site ``t`` adds, for the chosen objective:
+
+- ``cost`` (EUR): the collection trips (EUR/km x vehicle-km + EUR/h x hours, the entry's trips
+  as in the static model), the site's EUR per tonne less the energy it sells, and per tonne of
+  output either the residue's trip and disposal fees and taxes or, for a product, the trip to
+  the nearest farm or outlet that takes it less the product's price; a site's fixed cost is its
+  annualised capex plus its fixed EUR per year (pro rata of the reported days);
+- ``tonne_km``: tonnes x loaded km of the collection, of the products to the nearest taker and
+  of the residues;
+- ``ghg`` (t CO2e): the trucks' CO2, the process emissions less the energy credit, the residues'
+  disposal emissions less the products' avoided emissions.
+
+Leaving an entry unserved (what the sites refuse) sends it to its disposal site: trips, gate fee
+and taxes, disposal emissions. Capacities are the sites' t/day over the reported days (none when
+no site could ever be full). Farm demand caps and seasons are not in the problem: the
+simulation judges them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ptce_flows.siting.problem import LocationProblem
+from ptce_flows.siting.static import StaticModel
+from ptce_flows.units import DAYS_PER_YEAR
+
+OBJECTIVES = {"cost": ("cost_net_eur", "EUR"), "tonne_km": ("tonne_km", "t.km"),
+              "ghg": ("ghg_net_t_co2e", "t CO2e")}
+
+
+def _per_t_output(model: StaticModel, objective: str) -> np.ndarray:
+    """Per tonne received at each treatment site: what its outputs add (residues, products)."""
+    w, f = model.world, model.factors
+    out = np.zeros(model.n_treat)
+    dem = w.demand
+    for t, m, c in model.outputs:
+        route = w.residues.get((t, m))
+        if route is not None:
+            d, km, fleet = route
+            dsid = w.sites[w.disposals[d].site]
+            value = _trip_per_t(model, fleet, w.treatments[t].site, w.disposals[d].site, km, objective)
+            if objective == "cost":
+                value += f.costs.gate_fee[dsid].value + f.costs.tax[dsid].value
+            elif objective == "ghg":
+                value += f.climate.disposal[dsid].value / 1000.0
+        else:
+            options = [(km, dem.fleet[e][tt], int(dem.site[e])) for e in range(len(dem))
+                       if int(dem.material[e]) == m for tt, km in dem.candidates[e] if tt == t and tt in dem.fleet[e]]
+            if not options:
+                continue
+            km, fleet, site = min(options)
+            value = _trip_per_t(model, fleet, w.treatments[t].site, site, km, objective)
+            name = w.materials[m]
+            if objective == "cost" and name in f.costs.price:
+                value -= f.costs.price[name].value
+            elif objective == "ghg" and name in f.climate.product:
+                value -= f.climate.product[name].value / 1000.0
+        out[t] += c * value
+    return out
+
+
+def _trip_per_t(model: StaticModel, fleet: int, origin: int, dest: int, km: float, objective: str) -> float:
+    """One tonne's share of a full-load trip."""
+    info = model.world.fleets[fleet]
+    trip = model._trip(fleet, origin, np.array([dest]), np.array([km]))
+    if objective == "tonne_km":
+        return km
+    if objective == "cost":
+        f = model.factors.costs
+        value = float((trip.km + trip.empty_km)[0]) * f.fleet_km[info.id].value + float(trip.hours[0]) * f.fleet_h[info.id].value
+    else:
+        value = (km * info.co2_kg_per_km + float(trip.empty_km[0]) * info.co2_kg_per_km_empty) / 1000.0
+    return value / info.payload_t
+
+
+def build_problem(model: StaticModel, objective: str, candidates: list[str]) -> tuple[LocationProblem, float, np.ndarray]:
+    """The problem, the constant to add to its objective, and the client entries kept."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective '{objective}' (one of: {', '.join(OBJECTIVES)})")
+    w, f = model.world, model.factors
+    T = model.n_treat
+    total = model.gen.sum(axis=0)
+    trips = model.trips_per_t * total
+    fleets = w.fleets
+    fid = [fleets[x].id for x in model.fleet_of]
+    site_of = model.cand
+    valid = site_of >= 0
+    n_e = len(total)
+    a = np.full((n_e, T), np.inf)
+    if objective == "tonne_km":
+        per_trip = np.zeros_like(model.t_km)
+        per_t_site = np.zeros(T)
+        unserved = total * model.disp_km
+    elif objective == "cost":
+        ekm = np.array([f.costs.fleet_km[x].value for x in fid])
+        eh = np.array([f.costs.fleet_h[x].value for x in fid])
+        per_trip = (model.t_km + model.t_empty) * ekm[:, None] + model.t_hours * eh[:, None]
+        ids = model.treat_ids
+        per_t_site = np.array([f.costs.per_t[s].value - f.costs.energy_kwh[s].value * f.costs.energy_price[s].value
+                               for s in ids])
+        dsid = [w.sites[w.disposals[d].site] if d >= 0 else None for d in model.disp]
+        fee = np.array([f.costs.gate_fee[s].value + f.costs.tax[s].value if s else 0.0 for s in dsid])
+        unserved = trips * ((model.disp_km + model.d_empty) * ekm + model.d_hours * eh) + total * fee
+    else:
+        c_l = np.array([fleets[x].co2_kg_per_km for x in model.fleet_of])
+        c_e = np.array([fleets[x].co2_kg_per_km_empty for x in model.fleet_of])
+        per_trip = (model.t_km * c_l[:, None] + model.t_empty * c_e[:, None]) / 1000.0
+        ids = model.treat_ids
+        per_t_site = np.array([(f.climate.process[s].value - f.climate.energy_kwh[s].value
+                                * f.climate.avoided_per_kwh[s].value) / 1000.0 for s in ids])
+        dsid = [w.sites[w.disposals[d].site] if d >= 0 else None for d in model.disp]
+        dis = np.array([f.climate.disposal[s].value / 1000.0 if s else 0.0 for s in dsid])
+        unserved = trips * (model.disp_km * c_l + model.d_empty * c_e) / 1000.0 + total * dis
+    per_t_site = per_t_site + _per_t_output(model, objective)
+    rows, cols = np.nonzero(valid)
+    t = site_of[rows, cols]
+    if objective == "tonne_km":
+        val = total[rows] * model.t_km[rows, cols] + total[rows] * per_t_site[t]
+    else:
+        val = trips[rows] * per_trip[rows, cols] + total[rows] * per_t_site[t]
+    a[rows, t] = val
+    unserved = np.where(model.disp >= 0, unserved, np.inf)
+    keep = (total > 0) & (np.isfinite(a).any(axis=1) | np.isfinite(unserved))
+    a, unserved, total = a[keep], unserved[keep], total[keep]
+    # costs may be negative (revenue, avoided emissions): shift each client by a constant
+    shift = np.minimum(np.where(np.isfinite(a), a, np.inf).min(axis=1, initial=np.inf), unserved)
+    a = a - shift[:, None]
+    unserved = unserved - shift
+    share = w.horizon_days / DAYS_PER_YEAR
+    fixed = np.zeros(T)
+    capex = np.zeros(T)
+    if objective == "cost":
+        from ptce_flows.metrics.costs import annuity_factor
+
+        rate = f.costs.discount_rate.value
+        for k, sid in enumerate(model.treat_ids):
+            capex[k] = f.costs.capex[sid].value
+            fixed[k] = (capex[k] * annuity_factor(rate, f.costs.life[sid].value) + f.costs.fixed[sid].value) * share
+    else:
+        capex = np.array([f.costs.capex[s].value for s in model.treat_ids])
+    cap = model.cap * w.horizon_days
+    capacity = cap if (cap < total.sum()).any() else None
+    existing = np.array([sid not in candidates for sid in model.treat_ids])
+    has_unserved = bool(np.isfinite(unserved).any())
+    if has_unserved and not np.isfinite(unserved).all():
+        big = 10.0 * (np.abs(a[np.isfinite(a)]).sum() + np.abs(unserved[np.isfinite(unserved)]).sum() + 1.0)
+        unserved = np.where(np.isfinite(unserved), unserved, big)
+    problem = LocationProblem(a, total, fixed, existing, capacity, unserved if has_unserved else None, capex)
+    return problem, float(shift.sum()), keep
