@@ -113,6 +113,9 @@ _LABELS: dict[str, dict[str, str]] = {
     "sankey.other_sites": {"en": "{n} other sites", "fr": "{n} autres sites"},
     "sankey.stage.sources": {"en": "Sources", "fr": "Sources"},
     "sankey.stage.treatment": {"en": "Treatment", "fr": "Traitement"},
+    "sankey.stage.transfer": {"en": "Transfer", "fr": "Transfert"},
+    "sankey.at_transfer": {"en": "Waiting at transfer stations", "fr": "En attente aux quais de transfert"},
+    "sankey.chained": {"en": "Treated again (chains)", "fr": "Retraité (chaînes)"},
     "sankey.stage.products": {"en": "Products and residues", "fr": "Produits et résidus"},
     "sankey.stage.destinations": {"en": "Destinations", "fr": "Destinations"},
     # KPIs
