@@ -95,6 +95,13 @@ class StaticModel:
         self.disp_km = np.array([km if d >= 0 else 0.0 for d, km in sup.disposal]) if n else np.zeros(0)
         # (12, E) t generated per month, and loads per tonne
         self.gen = (sup.rate[:, None] * sup.season).T * self.month_days[:, None] if n else np.zeros((12, 0))
+        # the residual stream (potential not captured) goes to its disposal site, carried by no
+        # simulated truck (docs/outputs.md): tonnes only, the same in every layout
+        res = (sup.residual_rate[:, None] * sup.season).T * self.month_days[:, None] if n else np.zeros((12, 0))
+        keep = sup.residual_disposal >= 0 if n else np.zeros(0, bool)
+        self.residual_t = float(res.sum())
+        self.residual_by_disp = np.bincount(sup.residual_disposal[keep], res.sum(axis=0)[keep],
+                                            minlength=len(w.disposals)) if n else np.zeros(len(w.disposals))
         payload = np.array([w.fleets[f].payload_t for f in sup.fleet]) if n else np.zeros(0)
         per_interval = sup.rate[:, None] * sup.season * sup.every[:, None]            # (E, 12)
         loads = np.where(sup.full_only[:, None], per_interval / payload[:, None],
@@ -196,10 +203,10 @@ class StaticModel:
         dshare = np.divide(to_disp, total, out=np.zeros(n_e), where=total > 0)
         q.add_trips(self.fleet_of, (trips * dshare)[:, None], self.disp_km[:, None], self.d_empty[:, None],
                     self.d_hours[:, None], to_disp[:, None])
-        q.generated = float(total.sum())
+        q.generated = float(total.sum()) + self.residual_t
         q.collected = float(sent.sum() + to_disp.sum())
         q.disposed_waste = np.bincount(self.disp[self.disp >= 0], to_disp[self.disp >= 0],
-                                       minlength=len(self.world.disposals))
+                                       minlength=len(self.world.disposals)) + self.residual_by_disp
         return intake
 
     def _deliver(self, open_mask: np.ndarray, intake: np.ndarray, q: _Quantities) -> None:
