@@ -49,7 +49,8 @@ MAX_MANIFEST_BYTES = 1 << 20
 LANGS = ("en", "fr")
 RUN_FILES = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml",
              MANIFEST)
-COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replications.csv", "comparison.json",
+COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replications.csv", "abatement.csv",
+                    "comparison.json",
                     MANIFEST)
 #: the figures a report may write (kept equal to ``plotting.figures.FIGURES`` by a test: this
 #: module must not import matplotlib)
