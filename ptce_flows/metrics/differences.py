@@ -14,8 +14,8 @@ Conventions:
   gases (baseline - layout net GHG of the whole balance, ``metrics.accounting``), cost saving
   (baseline - layout net cost), net jobs created, extra tonnes diverted.
 - The *abatement cost* (``metrics.abatement``) is extra cost / avoided GHG, a ratio of paired
-  means with Fieller's interval; it is a row of the layout's table, with no ``diff`` of its own
-  (it is already a comparison with the baseline).
+  means with Fieller's interval, in a table of its own (it is already a comparison with the
+  baseline).
 - A difference is ``significant`` when its 95 % interval excludes 0; with a single replication
   that cannot be judged and it is ``None``.
 
@@ -118,15 +118,16 @@ def compare_layouts(runs: dict[str, dict[int, dict[str, float]]], baseline: str)
 
     Returns:
         ``{"layouts": {layout: {kpi: {n, mean, std, low, high, diff: {...}}}},
-        "benefits": {layout: {benefit: {n, mean, std, low, high, significant}}}}``; the
-        layout's table also holds ``ABATEMENT`` (``metrics.abatement.abatement``, its ``diff``
-        empty) when the runs carry the balance KPIs.
+        "benefits": {layout: {benefit: {n, mean, std, low, high, significant}}},
+        "abatement": {layout: {n, mean, low, high, status, ...}}}`` (``metrics.abatement``;
+        empty when the runs carry no balance KPIs).
     """
     if baseline not in runs:
         raise KeyError(baseline)
     base = runs[baseline]
     layouts: dict[str, dict] = {}
     benefits: dict[str, dict] = {}
+    abated: dict[str, dict] = {}
     for name, reps in runs.items():
         table = {}
         for kpi in COMPARE_KPIS:
@@ -137,9 +138,7 @@ def compare_layouts(runs: dict[str, dict[int, dict[str, float]]], baseline: str)
             stat["diff"] = paired(series, {i: k[kpi] for i, k in base.items()})
             table[kpi] = stat
         if "ghg_net_t_co2e" in table and "cost_net_eur" in table:
-            table[ABATEMENT] = {**_abatement(reps, base, name == baseline), "std": None,
-                                "diff": {"n": 0, "mean": None, "std": None, "low": None, "high": None,
-                                         "significant": None}}
+            abated[name] = _abatement(reps, base, name == baseline)
         layouts[name] = table
         gains = {}
         for benefit, (kpi, sign, _unit) in BENEFITS.items():
@@ -148,7 +147,7 @@ def compare_layouts(runs: dict[str, dict[int, dict[str, float]]], baseline: str)
             series = {i: sign * k[kpi] for i, k in reps.items()}
             gains[benefit] = paired(series, {i: sign * k[kpi] for i, k in base.items()})
         benefits[name] = gains
-    return {"layouts": layouts, "benefits": benefits}
+    return {"layouts": layouts, "benefits": benefits, "abatement": abated}
 
 
 def _abatement(reps: dict[int, dict], base: dict[int, dict], is_baseline: bool) -> dict:

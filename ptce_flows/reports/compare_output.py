@@ -27,6 +27,7 @@ from ptce_flows.metrics.differences import BENEFITS, BETTER, COMPARE_KPIS, RANK_
 from ptce_flows.reports.files import atomic_dir, write_csv, write_json
 
 BETTER_TEXT = {1: "higher", -1: "lower", 0: ""}
+_NO_DIFF = {"mean": None, "low": None, "high": None}
 
 
 def _params(comp: Comparison, name: str) -> dict:
@@ -48,6 +49,13 @@ def comparison_rows(comp: Comparison) -> list[dict]:
                 "diff_mean": diff["mean"], "diff_ci95_low": diff["low"], "diff_ci95_high": diff["high"],
                 "diff_significant": diff["significant"],
             })
+        stat = comp.table["abatement"].get(name)
+        if stat is not None:   # already against the baseline: no difference of its own
+            rows.append({**_params(comp, name), "layout": name, "kpi": ABATEMENT, "unit": RANK_KPIS[ABATEMENT],
+                         "better": BETTER_TEXT[-1], "n": stat["n"], "mean": stat["mean"], "std": None,
+                         "ci95_low": stat["low"], "ci95_high": stat["high"], "baseline": comp.plan.baseline,
+                         "diff_mean": None, "diff_ci95_low": None, "diff_ci95_high": None,
+                         "diff_significant": None})
     return rows
 
 
@@ -70,7 +78,7 @@ def ranking_rows(comp: Comparison) -> list[dict]:
     rows = []
     for row in comp.ranking:
         name = row["layout"]
-        diff = comp.table["layouts"][name][kpi]["diff"]
+        diff = comp.table["layouts"][name].get(kpi, {}).get("diff", _NO_DIFF)
         rows.append({
             "rank": row["rank"], **_params(comp, name), "layout": name, "kpi": kpi,
             "unit": RANK_KPIS[kpi], "better": BETTER_TEXT[BETTER.get(kpi, 0)], "n": row["n"],
@@ -96,10 +104,7 @@ def replication_rows(comp: Comparison) -> list[dict]:
 def abatement_rows(comp: Comparison) -> list[dict]:
     """abatement.csv: extra cost, avoided GHG and abatement cost of each layout."""
     rows = []
-    for name, table in comp.table["layouts"].items():
-        stat = table.get(ABATEMENT)
-        if stat is None:
-            continue
+    for name, stat in comp.table["abatement"].items():
         rows.append({**_params(comp, name), "layout": name, "baseline": comp.plan.baseline, "n": stat["n"],
                      "extra_cost_eur": stat["extra_cost_eur"], "avoided_t_co2e": stat["avoided_t_co2e"],
                      "abatement_cost_eur_per_t_co2e": stat["mean"], "ci95_low": stat["low"],
@@ -122,6 +127,7 @@ def comparison_doc(comp: Comparison) -> dict:
             "params": {path: value for path, value in layout.params},
             "replications": len(comp.runs[layout.name]),
             "kpis": comp.table["layouts"][layout.name],
+            "abatement": comp.table["abatement"].get(layout.name),
             "benefits": comp.table["benefits"][layout.name],
         })
     return {
@@ -287,11 +293,11 @@ def console_summary(comp: Comparison) -> str:
     table = [("rank", "layout", f"{kpi} ({unit})", "vs baseline", "")]
     for row in comp.ranking:
         name = row["layout"]
-        stat = comp.table["layouts"][name][kpi]
         tie = "=" if row["tied_with_best"] and row["rank"] != 1 else ""
         if kpi == ABATEMENT:   # already a comparison with the baseline
-            table.append((str(row["rank"] or "-"), name, _ratio(stat), "", ""))
+            table.append((str(row["rank"] or "-"), name, _ratio(comp.table["abatement"][name]), "", ""))
             continue
+        stat = comp.table["layouts"][name][kpi]
         table.append((str(row["rank"] or "-"), name, _interval(stat, unit),
                       "(baseline)" if name == plan.baseline else _interval(stat["diff"], unit, sign=True), tie))
     lines += _align(table)
@@ -313,7 +319,7 @@ def console_summary(comp: Comparison) -> str:
         table = [("layout", "extra cost EUR", "avoided t CO2e", "EUR/t CO2e")]
         for row in abatement_rows(comp):
             if row["layout"] != plan.baseline:
-                stat = comp.table["layouts"][row["layout"]][ABATEMENT]
+                stat = comp.table["abatement"][row["layout"]]
                 table.append((row["layout"], _num(row["extra_cost_eur"], "EUR", sign=True),
                               _num(row["avoided_t_co2e"], "t CO2e", sign=True), _ratio(stat)))
         lines += _align(table)
