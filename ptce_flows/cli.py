@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", metavar="NAME", help="sweep on top of this variant of the scenario")
     _comparison_options(p, "sweep")
 
+    from ptce_flows.cli_sensitivity import add_parser as sensitivity_parser
+
+    sensitivity_parser(sub, _force_option)
+
     from ptce_flows.bench.runner import add_arguments as bench_arguments  # stdlib only: cheap
 
     p = sub.add_parser("bench", help="measure speed and memory on generated territories (docs/performance.md)")
@@ -337,6 +341,12 @@ def _run_comparison(args, plan) -> int:
     return 0
 
 
+def cmd_sensitivity(args) -> int:
+    from ptce_flows.cli_sensitivity import run
+
+    return run(args, _check_backend, _check_out, _print)
+
+
 def cmd_bench(args) -> int:
     from ptce_flows.bench.runner import run
 
@@ -344,7 +354,7 @@ def cmd_bench(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep,
-            "report": cmd_report, "bench": cmd_bench}
+            "report": cmd_report, "bench": cmd_bench, "sensitivity": cmd_sensitivity}
 
 
 def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: results folders stay intact

@@ -31,11 +31,12 @@ RANK = {
     "experiment": 5.9,   # the package itself re-exports its modules; each module has its rank below
     "experiment.records": 5.1, "experiment.cache": 5.2, "experiment.execution": 5.3,
     "experiment.run": 5.4, "experiment.plans": 5.5, "experiment.faults": 5.5,
+    "experiment.sensitivity": 5.6,   # one-at-a-time plans built on plans.run_layouts
     "results": 6,
     "plotting": 7,
     "reports": 8,
     "bench": 9,
-    "cli": 10, "cli_options": 10,
+    "cli": 10, "cli_options": 10, "cli_sensitivity": 10,
 }
 
 #: the longest module and function allowed (lines)

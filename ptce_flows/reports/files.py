@@ -56,6 +56,9 @@ COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replicatio
 #: module must not import matplotlib)
 REPORT_FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport", "climate", "costs")
 COMPARISON_FIGURES = ("comparison", "benefits", "sweep")
+SENSITIVITY_FILES = ("sensitivity.csv", "sensitivity.json")
+#: a sensitivity run's figures: figures/tornado_<kpi>.png and .svg
+_TORNADO = re.compile(r"tornado_[a-z0-9_]{1,60}")
 FIGURE_FORMATS = ("png", "svg")
 STAGING = ".ptce-flows.tmp-"
 
@@ -76,12 +79,12 @@ def is_report_file(rel: str, langs=LANGS, formats=("png", "svg", "pdf", "html"))
 
 def is_ours(rel: str) -> bool:
     """``rel`` is a file name that some ptce-flows command writes in a results folder."""
-    if rel in RUN_FILES or rel in COMPARISON_FILES or is_report_file(rel):
+    if rel in RUN_FILES or rel in COMPARISON_FILES or rel in SENSITIVITY_FILES or is_report_file(rel):
         return True
     parts = rel.split("/")
     if len(parts) == 2 and parts[0] == "figures":
         stem, _, fmt = parts[1].partition(".")
-        return stem in COMPARISON_FIGURES and fmt in FIGURE_FORMATS
+        return (stem in COMPARISON_FIGURES or bool(_TORNADO.fullmatch(stem))) and fmt in FIGURE_FORMATS
     return False
 
 
