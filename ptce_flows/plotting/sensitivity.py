@@ -25,14 +25,25 @@ def _f(value) -> float:
     return float("nan") if value in (None, "") else float(value)
 
 
+def _value(v: float, lang: str) -> str:
+    """An input's value as given (0.025 stays 0.025), thousands separated from 1,000 up."""
+    if abs(v) >= 1000:
+        return fmt_number(v, lang, 0)
+    text = f"{v:g}"
+    return text.replace(".", ",") if lang == "fr" else text
+
+
 def parameter_label(row: dict, lang: str = "en") -> str:
     """``item: quantity (low / high unit)``, e.g. ``co_composting: process GHG (17 / 380 kg CO2e/t input)``."""
     parts = str(row["parameter"]).split(".")
     leaf = parts[-1]
-    name = tr(f"factor.{leaf}", lang)   # an unknown key (a --param path) reads as its words
-    item = parts[-2] if len(parts) > 2 else ""
+    if parts[0] in ("climate", "costs"):
+        name = tr(f"factor.{leaf}", lang)
+        item = parts[-2] if len(parts) > 2 else ""
+    else:   # a --param: its whole path
+        name, item = ".".join(parts[1:]) if len(parts) > 2 else str(row["parameter"]), ""
     unit = unit_label(str(row.get("unit") or ""), lang)
-    values = f"{fmt_number(_f(row['low_value']), lang)} / {fmt_number(_f(row['high_value']), lang)}"
+    values = f"{_value(_f(row['low_value']), lang)} / {_value(_f(row['high_value']), lang)}"
     text = f"{item}: {name}" if item else name
     return textwrap.shorten(text, 60, placeholder="…") + f"\n({values}{' ' + unit if unit and unit != '-' else ''})"
 
@@ -72,7 +83,6 @@ def tornado_figure(rows: list[dict], kpi: str, replications: int, lang: str = "e
         ax.legend(loc="lower right", fontsize=7, frameon=False)
         title = tr("tornado.title", lang, kpi=tr(f"kpi.{kpi}", lang), central=fmt_number(central / per, lang),
                    unit=shown, n=replications)
-        if still:
-            title += "\n" + tr("tornado.still", lang, n=still)
-        ax.set_title(textwrap.fill(title, 90), loc="left", fontsize=9)
+        lines = [textwrap.fill(title, 100)] + ([tr("tornado.still", lang, n=still)] if still else [])
+        fig.suptitle("\n".join(lines), fontsize=9)
     return fig
