@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     optimise_parser(sub)
 
+    from ptce_flows.cli_sensitivity import add_parser as sensitivity_parser
+
+    sensitivity_parser(sub, _force_option)
+
     from ptce_flows.bench.runner import add_arguments as bench_arguments  # stdlib only: cheap
 
     p = sub.add_parser("bench", help="measure speed and memory on generated territories (docs/performance.md)")
@@ -354,6 +358,12 @@ def cmd_optimise(args) -> int:
     return run(args, _check_backend, _check_out)
 
 
+def cmd_sensitivity(args) -> int:
+    from ptce_flows.cli_sensitivity import run
+
+    return run(args, _check_backend, _check_out, _print)
+
+
 def cmd_bench(args) -> int:
     from ptce_flows.bench.runner import run
 
@@ -362,7 +372,7 @@ def cmd_bench(args) -> int:
 
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep,
             "report": cmd_report, "bench": cmd_bench,
-            "optimise": cmd_optimise}
+            "optimise": cmd_optimise, "sensitivity": cmd_sensitivity}
 
 
 def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: results folders stay intact

@@ -263,15 +263,16 @@ def cli_compare(tmp_path_factory):
 def test_cli_compare_writes_every_file(cli_compare):
     root, _file, out, proc = cli_compare
     assert proc.returncode == 0, proc.stderr
-    assert {p.name for p in out.iterdir()} == {"comparison.csv", "benefits.csv", "ranking.csv",
+    assert {p.name for p in out.iterdir()} == {"comparison.csv", "benefits.csv", "ranking.csv", "abatement.csv",
                                               "replications.csv", "comparison.json", "manifest.json", "figures"}
     assert {p.name for p in (out / "figures").iterdir()} == {"comparison.png", "comparison.svg",
                                                              "benefits.png", "benefits.svg"}
     rows = list(csv.DictReader((out / "comparison.csv").open()))
-    assert len(rows) == 3 * len(COMPARE_KPIS)
+    assert len(rows) == 3 * (len(COMPARE_KPIS) + 1)    # and the abatement cost
     assert {r["layout"] for r in rows} == {"base", "near", "status_quo"}
     sq = [r for r in rows if r["layout"] == "status_quo"]
-    assert all(float(r["diff_mean"]) == 0 for r in sq)
+    assert all(float(r["diff_mean"]) == 0 for r in sq if r["kpi"] != "abatement_cost_eur_per_t_co2e")
+    assert [r["diff_mean"] for r in sq if r["kpi"] == "abatement_cost_eur_per_t_co2e"] == [""]
     ranking = list(csv.DictReader((out / "ranking.csv").open()))
     assert [r["layout"] for r in ranking][0] == "status_quo"  # landfill is closest: fewest tonne-km
     assert ranking[0]["rank"] == "1" and ranking[0]["kpi"] == "tonne_km"

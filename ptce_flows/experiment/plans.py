@@ -29,7 +29,8 @@ from ptce_flows.experiment.cache import RunCache, default_cache_dir, scenario_ke
 from ptce_flows.experiment.execution import Execution, Failure, Progress, Task, execute
 from ptce_flows.experiment.records import COMPACT, RecordKind
 from ptce_flows.experiment.run import layout_info, replication_seeds
-from ptce_flows.metrics.differences import COMPARE_KPIS, compare_layouts, rank, with_derived
+from ptce_flows.metrics.accounting import BalanceFactors, balance_factors, replication_balance
+from ptce_flows.metrics.differences import RANK_KPIS, compare_layouts, rank, with_derived
 from ptce_flows.scenario.loader import LoadedScenario, load_document
 from ptce_flows.scenario.yamlio import parse_yaml, read_text
 from ptce_flows.sim.world import build_world
@@ -102,8 +103,8 @@ class Comparison:
 # --------------------------------------------------------------------------- building plans
 
 def check_rank_by(kpi: str) -> str:
-    if kpi not in COMPARE_KPIS:
-        raise PlanError("rank_by", f"unknown KPI '{kpi}' (one of: {', '.join(COMPARE_KPIS)})")
+    if kpi not in RANK_KPIS:
+        raise PlanError("rank_by", f"unknown KPI '{kpi}' (one of: {', '.join(RANK_KPIS)})")
     return kpi
 
 
@@ -337,10 +338,20 @@ def run_plan(
     """Run every replication of every layout (reusing stored runs) and compare them."""
     done = run_layouts(plan.layouts, plan.seed, plan.replications, COMPACT, jobs=jobs, scheduler=scheduler,
                        cache_dir=cache_dir, progress=progress, on_result=on_result)
-    runs = {
-        layout.name: {i: with_derived(done.results[(layout.key, i)]["kpis"])
-                      for i in range(plan.replications) if (layout.key, i) in done.results}
-        for layout in plan.layouts
-    }
+    runs = {layout.name: layout_kpis(done, layout.key, plan.replications, balance_factors(layout.loaded.spec))
+            for layout in plan.layouts}
     table = compare_layouts(runs, plan.baseline)
-    return Comparison(plan, done, runs, table, rank(runs, plan.rank_by))
+    return Comparison(plan, done, runs, table, rank(runs, plan.rank_by, plan.baseline))
+
+
+def record_kpis(record: dict, factors: BalanceFactors) -> dict[str, float]:
+    """The KPIs of one compact record, with its climate and cost balance under ``factors``."""
+    return with_derived(record["kpis"], replication_balance(factors, record["quantities"])["kpis"])
+
+
+def layout_kpis(done: Execution, key: str, replications: int, factors: BalanceFactors) -> dict[int, dict]:
+    """Replication -> KPIs of the finished runs of scenario ``key``, the balance computed with
+    ``factors`` (those of the layout itself, or, in a sensitivity run, of a factor's low or high
+    value: the factors change no simulated flow, so the same records serve)."""
+    return {i: record_kpis(done.results[(key, i)], factors)
+            for i in range(replications) if (key, i) in done.results}

@@ -3,7 +3,11 @@
 A *record kind* says what a task computes from ``(world, seed)`` and how that result is
 written to and read back from the run cache:
 
-- ``COMPACT`` (``run_record``): the KPIs and breakdowns a comparison keeps, a small dict;
+- ``COMPACT`` (``run_record``): the KPIs and breakdowns a comparison keeps, and the
+  quantities the climate and cost balances read (``metrics.accounting.quantities``: transport
+  by fleet, tonnes received, disposed and delivered), a small dict. Keeping the quantities
+  rather than the balance lets a comparison or a sensitivity run recompute the balance with
+  other factors from the same records, without simulating again;
 - ``SUMMARY`` (``run_summary``): the whole ``ReplicationSummary`` a run's files are written
   from (flows, daily levels), stored with every array's dtype and shape so that tables built
   from a stored summary are identical, bit for bit, to tables built from a fresh one.
@@ -26,12 +30,14 @@ from typing import Any
 
 import numpy as np
 
+from ptce_flows.metrics.accounting import quantities
 from ptce_flows.metrics.kpis import KPI_UNITS, ReplicationSummary, summarise
 from ptce_flows.sim.model import simulate
 from ptce_flows.sim.records import SeriesMeta
 
 #: version of the compact record; stored records of another version are recomputed
-RECORD_FORMAT = 2
+#: (3: ``quantities`` for the climate and cost balances)
+RECORD_FORMAT = 3
 #: version of the stored summary
 SUMMARY_FORMAT = 1
 
@@ -68,7 +74,7 @@ def run_record(world, seed: np.random.SeedSequence) -> dict:
     """One replication reduced to what a comparison keeps: a small, JSON-ready dict.
 
     ``kpis`` are every KPI of ``summarise`` (floats); ``jobs_by_activity`` and ``products_t``
-    the breakdowns; ``stocks_t`` the stocks at the start and end of the reported period (for
+    the breakdowns; ``quantities`` what the climate and cost balances read; ``stocks_t`` the stocks at the start and end of the reported period (for
     checking a stored record); ``events`` and ``wall_time_s`` describe the computation.
     """
     started = time.perf_counter()
@@ -80,6 +86,7 @@ def run_record(world, seed: np.random.SeedSequence) -> dict:
         "jobs_by_activity": {k: {kk: float(vv) for kk, vv in row.items()}
                              for k, row in summary.jobs.get("by_activity", {}).items()},
         "stocks_t": {k: float(summary.extra.get(k, 0.0)) for k in (*_STARTS, *_END_STOCKS)},
+        "quantities": quantities(summary, world.horizon_days),
         "events": int(summary.events),
         "wall_time_s": time.perf_counter() - started,
     }
@@ -132,6 +139,41 @@ def check_kpis(kpis: Any, stocks: dict[str, float]) -> None:
         raise ValueError("kpis.diverted_t: more than was collected")
 
 
+_QUANTITY_KEYS = {"horizon_days", "generated_t", "fleets", "received_t", "disposed_t", "delivered_t"}
+_FLEET_KEYS = {"vehicle_km", "driver_hours", "co2_t"}
+
+
+def check_quantities(q: Any, kpis: dict) -> None:
+    """Schema and consistency of a record's balance quantities with its KPIs (``ValueError``)."""
+    if not isinstance(q, dict) or set(q) != _QUANTITY_KEYS:
+        raise ValueError("quantities: not the quantities of this version")
+    days = q["horizon_days"]
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise ValueError("quantities.horizon_days: not a number of days")
+    fleets = _numbers(q["fleets"], "quantities.fleets", depth=2)
+    if any(set(row) != _FLEET_KEYS for row in fleets.values()):
+        raise ValueError("quantities.fleets: not the fleet quantities of this version")
+    tables = {key: _numbers(q[key], f"quantities.{key}") for key in ("received_t", "disposed_t", "delivered_t")}
+    k = {key: float(v) for key, v in kpis.items()}
+    tol = _BALANCE_ABS_T + _BALANCE_REL * max(1.0, k["generated_t"])
+    values = [v for table in tables.values() for v in table.values()]
+    values += [v for row in fleets.values() for v in row.values()]
+    if any(v < -tol for v in values):
+        raise ValueError("quantities: a negative quantity")
+    sums = {  # each quantity adds up to its KPI
+        "generated_t": (_number(q["generated_t"], "quantities.generated_t"), k["generated_t"]),
+        "delivered_t": (sum(tables["delivered_t"].values()), k["delivered_t"]),
+        "disposed_t": (sum(tables["disposed_t"].values()), k["disposed_t"] + k["residues_disposed_t"]),
+    }
+    for key, (mine, theirs) in sums.items():
+        if abs(mine - theirs) > tol:
+            raise ValueError(f"quantities.{key}: does not add up to the KPIs")
+    for key, kpi in (("vehicle_km", "vehicle_km"), ("driver_hours", "driver_hours"), ("co2_t", "co2_t")):
+        total = sum(row[key] for row in fleets.values())
+        if abs(total - k[kpi]) > 1e-6 * max(1.0, abs(k[kpi])):
+            raise ValueError(f"quantities.fleets: {key} does not add up to kpis.{kpi}")
+
+
 def check_record(data: Any) -> dict:
     """A stored compact record, checked (``ValueError`` when it cannot be trusted)."""
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
@@ -142,6 +184,7 @@ def check_record(data: Any) -> dict:
     check_kpis(data.get("kpis"), stocks)
     _numbers(data.get("products_t"), "products_t")
     _numbers(data.get("jobs_by_activity"), "jobs_by_activity", depth=2)
+    check_quantities(data.get("quantities"), data["kpis"])
     if not isinstance(data.get("events"), int) or isinstance(data.get("events"), bool) or data["events"] < 0:
         raise ValueError("events: not a count")
     _number(data.get("wall_time_s"), "wall_time_s")

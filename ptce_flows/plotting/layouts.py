@@ -2,8 +2,8 @@
 
 - ``comparison_figure``: one panel per KPI, a horizontal bar per layout (mean over replications)
   with its 95 % interval; the baseline bar is grey and its mean a dashed line.
-- ``benefits_figure``: one panel per benefit (avoided disposal, avoided tonne-km and CO2, net
-  jobs), the paired difference of each layout to the baseline with its 95 % interval; blue
+- ``benefits_figure``: one panel per benefit (avoided disposal, avoided tonne-km and transport
+  CO2, avoided greenhouse gases of the whole balance, cost saving, net jobs), the paired difference of each layout to the baseline with its 95 % interval; blue
   when the layout does better, vermilion when it does worse.
 - ``sweep_figure``: with one parameter, each KPI against the parameter (mean line, 95 % band);
   with two, a heat map of each KPI's mean over the grid; with more, no figure.
@@ -35,10 +35,11 @@ from ptce_flows.plotting.style import (
 )
 
 #: KPIs drawn in the comparison figure, in panel order
-FIGURE_KPIS = ("diverted_t", "to_disposal_t", "tonne_km", "co2_t", "jobs_fte", "insertion_fte")
+FIGURE_KPIS = ("diverted_t", "to_disposal_t", "tonne_km", "co2_t", "ghg_net_t_co2e", "cost_net_eur",
+               "jobs_fte", "insertion_fte")
 #: benefits drawn in the benefits figure
 FIGURE_BENEFITS = ("avoided_disposal_t", "extra_diverted_t", "avoided_tonne_km", "avoided_co2_t",
-                   "net_jobs_fte", "net_insertion_fte")
+                   "avoided_ghg_t_co2e", "cost_saving_eur", "net_jobs_fte", "net_insertion_fte")
 
 BETTER_COLOR = OKABE_ITO["blue"]
 WORSE_COLOR = OKABE_ITO["vermillion"]

@@ -2,8 +2,9 @@
 
 | file | content |
 |---|---|
-| ``comparison.csv`` | one row per layout and KPI: mean, 95 % interval, paired difference to the baseline with its interval |
-| ``benefits.csv`` | one row per layout and benefit (avoided disposal, tonne-km, CO2, net jobs): paired, positive is better |
+| ``comparison.csv`` | one row per layout and KPI: mean, 95 % interval, paired difference to the baseline with its interval (net GHG, net cost and EUR/t included; the abatement cost with its Fieller interval and no difference of its own) |
+| ``benefits.csv`` | one row per layout and benefit (avoided disposal, tonne-km, transport CO2, GHG of the whole balance, cost saving, net jobs): paired, positive is better |
+| ``abatement.csv`` | one row per layout: mean extra cost, mean avoided GHG, abatement cost (EUR per t CO2e avoided) with Fieller's 95 % interval and its status |
 | ``ranking.csv`` | layouts from best to worst on the ``--rank-by`` KPI, with the paired difference to the best |
 | ``replications.csv`` | every KPI of every replication of every layout (the raw material of the above) |
 | ``comparison.json`` | all of the above in one document, with the layouts' descriptions and any failed run |
@@ -21,10 +22,12 @@ from pathlib import Path
 
 from ptce_flows import __version__
 from ptce_flows.experiment.plans import Comparison, format_value
-from ptce_flows.metrics.differences import BENEFITS, BETTER, COMPARE_KPIS
+from ptce_flows.metrics.abatement import ABATEMENT, METHOD
+from ptce_flows.metrics.differences import BENEFITS, BETTER, COMPARE_KPIS, RANK_KPIS
 from ptce_flows.reports.files import atomic_dir, write_csv, write_json
 
 BETTER_TEXT = {1: "higher", -1: "lower", 0: ""}
+_NO_DIFF = {"mean": None, "low": None, "high": None}
 
 
 def _params(comp: Comparison, name: str) -> dict:
@@ -40,12 +43,19 @@ def comparison_rows(comp: Comparison) -> list[dict]:
             diff = stat["diff"]
             rows.append({
                 **_params(comp, name),
-                "layout": name, "kpi": kpi, "unit": COMPARE_KPIS[kpi], "better": BETTER_TEXT[BETTER.get(kpi, 0)],
+                "layout": name, "kpi": kpi, "unit": RANK_KPIS[kpi], "better": BETTER_TEXT[BETTER.get(kpi, 0)],
                 "n": stat["n"], "mean": stat["mean"], "std": stat["std"],
                 "ci95_low": stat["low"], "ci95_high": stat["high"], "baseline": comp.plan.baseline,
                 "diff_mean": diff["mean"], "diff_ci95_low": diff["low"], "diff_ci95_high": diff["high"],
                 "diff_significant": diff["significant"],
             })
+        stat = comp.table["abatement"].get(name)
+        if stat is not None:   # already against the baseline: no difference of its own
+            rows.append({**_params(comp, name), "layout": name, "kpi": ABATEMENT, "unit": RANK_KPIS[ABATEMENT],
+                         "better": BETTER_TEXT[-1], "n": stat["n"], "mean": stat["mean"], "std": None,
+                         "ci95_low": stat["low"], "ci95_high": stat["high"], "baseline": comp.plan.baseline,
+                         "diff_mean": None, "diff_ci95_low": None, "diff_ci95_high": None,
+                         "diff_significant": None})
     return rows
 
 
@@ -68,10 +78,10 @@ def ranking_rows(comp: Comparison) -> list[dict]:
     rows = []
     for row in comp.ranking:
         name = row["layout"]
-        diff = comp.table["layouts"][name][kpi]["diff"]
+        diff = comp.table["layouts"][name].get(kpi, {}).get("diff", _NO_DIFF)
         rows.append({
             "rank": row["rank"], **_params(comp, name), "layout": name, "kpi": kpi,
-            "unit": COMPARE_KPIS[kpi], "better": BETTER_TEXT[BETTER.get(kpi, 0)], "n": row["n"],
+            "unit": RANK_KPIS[kpi], "better": BETTER_TEXT[BETTER.get(kpi, 0)], "n": row["n"],
             "mean": row["mean"], "ci95_low": row["low"], "ci95_high": row["high"],
             "vs_best_mean": row["vs_best"]["mean"], "vs_best_ci95_low": row["vs_best"]["low"],
             "vs_best_ci95_high": row["vs_best"]["high"], "tied_with_best": row["tied_with_best"],
@@ -87,7 +97,18 @@ def replication_rows(comp: Comparison) -> list[dict]:
     for name, reps in comp.runs.items():
         for i in sorted(reps):
             rows.append({**_params(comp, name), "layout": name, "seed": comp.plan.seed, "replication": i,
-                         **{k: reps[i][k] for k in COMPARE_KPIS}})
+                         **{k: reps[i].get(k) for k in COMPARE_KPIS}})
+    return rows
+
+
+def abatement_rows(comp: Comparison) -> list[dict]:
+    """abatement.csv: extra cost, avoided GHG and abatement cost of each layout."""
+    rows = []
+    for name, stat in comp.table["abatement"].items():
+        rows.append({**_params(comp, name), "layout": name, "baseline": comp.plan.baseline, "n": stat["n"],
+                     "extra_cost_eur": stat["extra_cost_eur"], "avoided_t_co2e": stat["avoided_t_co2e"],
+                     "abatement_cost_eur_per_t_co2e": stat["mean"], "ci95_low": stat["low"],
+                     "ci95_high": stat["high"], "status": stat["status"], "interval": METHOD})
     return rows
 
 
@@ -106,6 +127,7 @@ def comparison_doc(comp: Comparison) -> dict:
             "params": {path: value for path, value in layout.params},
             "replications": len(comp.runs[layout.name]),
             "kpis": comp.table["layouts"][layout.name],
+            "abatement": comp.table["abatement"].get(layout.name),
             "benefits": comp.table["benefits"][layout.name],
         })
     return {
@@ -116,8 +138,16 @@ def comparison_doc(comp: Comparison) -> dict:
         "baseline": plan.baseline,
         "rank_by": plan.rank_by,
         "params": plan.params,
-        "units": dict(COMPARE_KPIS),
-        "better": {k: BETTER_TEXT[BETTER.get(k, 0)] for k in COMPARE_KPIS},
+        "units": dict(RANK_KPIS),
+        "better": {k: BETTER_TEXT[BETTER.get(k, 0)] for k in RANK_KPIS},
+        "abatement": {"kpi": ABATEMENT, "definition": "mean(cost_net_eur - baseline) / "
+                      "mean(baseline ghg_net_t_co2e - layout); positive: EUR paid per t CO2e avoided, "
+                      "negative: emissions avoided and money saved", "interval": METHOD,
+                      "statuses": {"ok": "bounded interval", "no_interval": "one replication",
+                                   "unbounded": "avoided GHG not distinguishable from zero: no figure",
+                                   "emits_more": "the layout emits more than the baseline: no abatement",
+                                   "undefined": "the same emissions as the baseline",
+                                   "baseline": "the baseline itself"}},
         "benefits": {b: {"kpi": kpi, "unit": unit, "sign": sign} for b, (kpi, sign, unit) in BENEFITS.items()},
         "layouts": layouts,
         "ranking": comp.ranking,
@@ -170,6 +200,7 @@ def write_comparison(comp: Comparison, out_dir: str | Path, command: list[str],
         "benefits.csv": benefit_rows(comp),
         "ranking.csv": ranking_rows(comp),
         "replications.csv": replication_rows(comp),
+        "abatement.csv": abatement_rows(comp),
     }
     with atomic_dir(out_dir) as tmp:
         for name, rows in tables.items():
@@ -235,11 +266,22 @@ def _interval(stat: dict, unit: str, sign: bool = False) -> str:
     return text
 
 
+def _ratio(stat: dict) -> str:
+    """The abatement cost with its (asymmetric) Fieller interval, or why there is none."""
+    if stat["mean"] is None:
+        return {"unbounded": "unbounded", "emits_more": "emits more", "undefined": "undefined",
+                "baseline": "(baseline)"}.get(stat["status"], "n/a")
+    text = _num(stat["mean"], "EUR/t CO2e")
+    if stat["low"] is not None and stat["low"] != stat["high"]:
+        text += f" [{_num(stat['low'], 'EUR/t CO2e')}, {_num(stat['high'], 'EUR/t CO2e')}]"
+    return text
+
+
 def console_summary(comp: Comparison) -> str:
     """Ranking and benefits as plain-text tables for the terminal."""
     plan = comp.plan
     kpi = plan.rank_by
-    unit = COMPARE_KPIS[kpi]
+    unit = RANK_KPIS[kpi]
     direction = {1: "more is better", -1: "less is better", 0: "neither better"}[BETTER.get(kpi, 0)]
     lines = [f"{len(plan.layouts)} layouts x {plan.replications} replication(s), seed {plan.seed} "
              f"(the same seeds for every layout); baseline: {plan.baseline}",
@@ -251,21 +293,35 @@ def console_summary(comp: Comparison) -> str:
     table = [("rank", "layout", f"{kpi} ({unit})", "vs baseline", "")]
     for row in comp.ranking:
         name = row["layout"]
-        stat = comp.table["layouts"][name][kpi]
         tie = "=" if row["tied_with_best"] and row["rank"] != 1 else ""
+        if kpi == ABATEMENT:   # already a comparison with the baseline
+            table.append((str(row["rank"] or "-"), name, _ratio(comp.table["abatement"][name]), "", ""))
+            continue
+        stat = comp.table["layouts"][name][kpi]
         table.append((str(row["rank"] or "-"), name, _interval(stat, unit),
                       "(baseline)" if name == plan.baseline else _interval(stat["diff"], unit, sign=True), tie))
     lines += _align(table)
     if len(plan.layouts) > 1:
         lines += ["", f"Benefits against the baseline '{plan.baseline}' (paired; positive is better)"]
-        heads = ("layout", "avoided disposal t", "avoided t.km", "avoided CO2 t", "net jobs FTE",
-                 "of which insertion")
-        keys = ("avoided_disposal_t", "avoided_tonne_km", "avoided_co2_t", "net_jobs_fte", "net_insertion_fte")
+        heads = ("layout", "avoided disposal t", "avoided t.km", "avoided truck CO2 t", "avoided GHG t CO2e",
+                 "cost saving EUR", "net jobs FTE", "of which insertion")
+        keys = ("avoided_disposal_t", "avoided_tonne_km", "avoided_co2_t", "avoided_ghg_t_co2e",
+                "cost_saving_eur", "net_jobs_fte", "net_insertion_fte")
         table = [heads]
         for name, gains in comp.table["benefits"].items():
             if name == plan.baseline:
                 continue
-            table.append((name, *(_interval(gains[k], BENEFITS[k][2], sign=True) for k in keys)))
+            table.append((name, *(_interval(gains[k], BENEFITS[k][2], sign=True) if k in gains else "n/a"
+                                  for k in keys)))
+        lines += _align(table)
+        lines += ["", "Abatement cost (EUR per t CO2e avoided = extra net cost / avoided net GHG; negative: "
+                  "saves money and emissions), Fieller 95 % interval"]
+        table = [("layout", "extra cost EUR", "avoided t CO2e", "EUR/t CO2e")]
+        for row in abatement_rows(comp):
+            if row["layout"] != plan.baseline:
+                stat = comp.table["abatement"][row["layout"]]
+                table.append((row["layout"], _num(row["extra_cost_eur"], "EUR", sign=True),
+                              _num(row["avoided_t_co2e"], "t CO2e", sign=True), _ratio(stat)))
         lines += _align(table)
     return "\n".join(lines)
 

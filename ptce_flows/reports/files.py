@@ -49,7 +49,8 @@ MAX_MANIFEST_BYTES = 1 << 20
 LANGS = ("en", "fr")
 RUN_FILES = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml",
              MANIFEST, "map_layers.json")
-COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replications.csv", "comparison.json",
+COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replications.csv", "abatement.csv",
+                    "comparison.json",
                     MANIFEST)
 #: the figures a report may write (kept equal to ``plotting.figures.FIGURES`` by a test: this
 #: module must not import matplotlib)
@@ -57,6 +58,9 @@ REPORT_FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport", "c
 #: what ``optimise`` writes (with figures/layouts.png and .svg)
 OPTIMISE_FILES = ("layouts.json", "layouts.csv", "variants.yaml", MANIFEST)
 COMPARISON_FIGURES = ("comparison", "benefits", "sweep", "layouts")
+SENSITIVITY_FILES = ("sensitivity.csv", "sensitivity.json")
+#: a sensitivity run's figures: figures/tornado_<kpi>.png and .svg
+_TORNADO = re.compile(r"tornado_[a-z0-9_]{1,60}")
 FIGURE_FORMATS = ("png", "svg")
 STAGING = ".ptce-flows.tmp-"
 
@@ -77,12 +81,13 @@ def is_report_file(rel: str, langs=LANGS, formats=("png", "svg", "pdf", "html"))
 
 def is_ours(rel: str) -> bool:
     """``rel`` is a file name that some ptce-flows command writes in a results folder."""
-    if rel in RUN_FILES or rel in COMPARISON_FILES or rel in OPTIMISE_FILES or is_report_file(rel):
+    if (rel in RUN_FILES or rel in COMPARISON_FILES or rel in OPTIMISE_FILES or rel in SENSITIVITY_FILES
+            or is_report_file(rel)):
         return True
     parts = rel.split("/")
     if len(parts) == 2 and parts[0] == "figures":
         stem, _, fmt = parts[1].partition(".")
-        return stem in COMPARISON_FIGURES and fmt in FIGURE_FORMATS
+        return (stem in COMPARISON_FIGURES or bool(_TORNADO.fullmatch(stem))) and fmt in FIGURE_FORMATS
     return False
 
 
