@@ -303,6 +303,12 @@ DisruptionSpec = Annotated[
 ]
 
 
+class DeliveriesSpec(Spec):
+    """How products are allocated to farms and outlets (sim.allocation)."""
+
+    rule: Literal["planned", "first_come"] = default("deliveries.rule")
+
+
 class VariantSpec(Spec):
     description: Description = ""
     extends: Id | None = None
@@ -419,6 +425,7 @@ class ScenarioSpec(Spec):
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     fleets: Annotated[dict[Id, FleetSpec], Field(min_length=1)]
     disruptions: list[DisruptionSpec] = Field(default_factory=list)
+    deliveries: DeliveriesSpec = Field(default_factory=DeliveriesSpec)
     variants: dict[Id, VariantSpec] = Field(default_factory=dict)
     references: dict[Id, ReferenceSpec] = Field(default_factory=dict)
     climate: ClimateSpec = Field(default_factory=ClimateSpec)

@@ -142,6 +142,9 @@ class World:
     disruptions: Disruptions = field(default_factory=Disruptions)
     warmup_days: int = 0         # simulated before the reported window (not reported)
     network: RoadNetwork | None = None
+    #: how products are allocated to farms and outlets: "planned" (``sim.allocation``) or
+    #: "first_come" (the nearest site holding a load)
+    delivery_rule: str = "planned"
 
     @property
     def total_days(self) -> int:
