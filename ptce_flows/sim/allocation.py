@@ -51,6 +51,7 @@ def days_left_in_window(window: np.ndarray) -> np.ndarray:
         nxt_in = window[:, (d + 1) % days]
         left[:, d] = np.where(nxt_in, np.minimum(nxt + 1, days), 0)
         nxt = left[:, d]
+    left[~window] = 0
     return left
 
 
