@@ -19,6 +19,7 @@ from ptce_flows.errors import Problem, ScenarioError
 from ptce_flows.scenario.budget import check_budget
 from ptce_flows.scenario.checks import check_references
 from ptce_flows.scenario.diagnostics import problems_from_validation
+from ptce_flows.scenario.plausibility import plausibility_warnings
 from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
 from ptce_flows.scenario.variants import (
     MAX_VARIANTS,
@@ -158,6 +159,7 @@ def load_document(
     problems = check_budget(spec, loaded.problem)
     if problems:
         raise ScenarioError(problems)
+    warnings += plausibility_warnings(spec, loaded.problem)
     return LoadedScenario(**{**loaded.__dict__, "warnings": tuple(warnings)})
 
 
