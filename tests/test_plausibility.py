@@ -147,3 +147,14 @@ EXAMPLES = sorted([*SCENARIOS.glob("*.yaml"), *(ROOT / "tests" / "data").glob("*
 def test_shipped_and_example_files_give_no_warning(file: Path):
     for loaded in load_with_variants(file):
         assert loaded.warnings == (), [w.format() for w in loaded.warnings]
+
+
+def test_strict_compare_and_sweep_refuse_before_running(write_yaml, tmp_path, capsys):
+    text = MINIMAL_TEXT.replace("payload_t: 10", "payload_t: 45", 1) + "variants:\n  a: {set: {seed: 2}}\n"
+    file = write_yaml(text)
+    out = tmp_path / "cmp"
+    assert main(["compare", str(file), "--strict", "--out", str(out), "--quiet"]) == 2
+    assert main(["sweep", str(file), "--param", "seed=1,2", "--strict", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 4 and "payload of 45 t" in err
+    assert not out.exists() and not (tmp_path / ".cmp.runs").exists()
