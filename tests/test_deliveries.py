@@ -3,11 +3,12 @@ sites and two farms, and the Jura case of decentralised composting against a nea
 allocation of the same tonnes.
 
 "A nearest-site allocation of the same tonnes" is computed here, independently of the
-simulation, as the transportation problem over the run's own totals: each farm receives the
-tonnes it received in the run, each site sends the tonnes it sent in the run, and the
-tonnes go by the fewest tonne-km (great-circle km x the scenario's circuity, recomputed from
-the coordinates). It is the best any allocation of those same tonnes can do, ignoring when
-the compost is ready; a rule that sends compost 36 km past a platform 2 km away is far from it.
+simulation, as a transportation problem over the run's own tonnes, with distances recomputed
+from the coordinates (great-circle km x the scenario's circuity): strictly, each site sends
+and each farm receives what it did in the run; per window, each site sends what it did in each
+spreading window and farms take any amount up to the demand that accrued in that window. Both
+are the best any allocation of those tonnes can do, ignoring when the compost is ready; a rule
+that sends compost 36 km past a platform 2 km away is far from them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scipy.optimize import linprog
 
 from conftest import ROOT, SCENARIOS
 from ptce_flows.experiment import run_scenario
+from ptce_flows.experiment.run import replication_seeds
 from ptce_flows.metrics.aggregate import flow_rows
 from ptce_flows.scenario import load_scenario
 from ptce_flows.sim.allocation import days_left_in_window, transport_plan
@@ -117,19 +119,15 @@ def test_planned_is_the_default():
 
 # --------------------------------------------------------------------------- the Jura case
 
-def _nearest_allocation_tkm(loaded, rows: list[dict]) -> float:
-    """Fewest tonne-km moving the same tonnes: site totals out, farm totals in."""
-    spec = loaded.spec
-    origins = sorted({r["origin"] for r in rows})
-    farms = sorted({r["destination"] for r in rows})
-    supply = [sum(r["mass_t"] for r in rows if r["origin"] == o) for o in origins]
-    demand = [sum(r["mass_t"] for r in rows if r["destination"] == f) for f in farms]
-    km = np.array([[_road_km(spec, o, f) for f in farms] for o in origins])
-    for r in rows:  # the recomputed distances are the ones the run used
-        assert r["tonne_km"] / r["mass_t"] == pytest.approx(km[origins.index(r["origin"]), farms.index(r["destination"])])
-    n, k = len(origins), len(farms)
-    a_eq = np.vstack([np.kron(np.eye(n), np.ones(k)), np.kron(np.ones(n), np.eye(k))])
-    result = linprog(km.ravel(), A_eq=a_eq, b_eq=supply + demand, method="highs")
+def _cheapest(km: np.ndarray, supply, demand, exact_farms: bool) -> float:
+    """Fewest tonne-km moving sum(supply) t out of the sites (each exactly its supply) to the
+    farms: each exactly its ``demand`` (``exact_farms``), or at most it."""
+    n, k = km.shape
+    by_site, by_farm = np.kron(np.eye(n), np.ones(k)), np.kron(np.ones(n), np.eye(k))
+    if exact_farms:
+        result = linprog(km.ravel(), A_eq=np.vstack([by_site, by_farm]), b_eq=[*supply, *demand], method="highs")
+    else:
+        result = linprog(km.ravel(), A_eq=by_site, b_eq=supply, A_ub=by_farm, b_ub=demand, method="highs")
     assert result.status == 0
     return float(result.fun)
 
@@ -142,32 +140,56 @@ def _road_km(spec, a: str, b: str) -> float:
     return float(2 * 6371.0088 * np.arcsin(np.sqrt(h)) * spec.network.circuity)
 
 
+def _jura_compost(rule: str) -> dict:
+    """One seeded run of the variant: compost tonne-km and two nearest-site allocations of the
+    same tonnes (see the module docstring and the test)."""
+    loaded = load_scenario(JURA, variant="decentralised_composting", overrides={"deliveries.rule": rule})
+    world = build_world(loaded)
+    records = simulate(world, replication_seeds(loaded.spec.seed, 1)[0])
+    ship = records.shipments
+    keep = (ship["purpose"] == DELIVERY) & records.in_window() & (ship["material"] == world.material_index["compost"])
+    origins = sorted({world.sites[o] for o in ship["origin"][keep]})
+    farms = [world.sites[world.demand.site[e]] for e in range(len(world.demand))
+             if world.demand.material[e] == world.material_index["compost"]]
+    km = np.array([[_road_km(loaded.spec, o, f) for f in farms] for o in origins])
+    entry = {f: e for e in range(len(world.demand)) for f in [world.sites[world.demand.site[e]]] if f in farms}
+    windows = world.demand.window[[entry[f] for f in farms]]
+    assert (windows == windows[0]).all()       # the three farms share their windows
+    first = np.flatnonzero(windows[0] & ~np.roll(windows[0], 1))  # day-of-year index a window opens
+    sent = np.zeros((len(first), len(origins), len(farms)))
+    tonne_km = 0.0
+    for o, d, mass, arrive, loaded_km in zip(ship["origin"][keep], ship["destination"][keep], ship["mass_t"][keep],
+                                             ship["arrive_d"][keep], ship["loaded_km"][keep], strict=True):
+        i, j = origins.index(world.sites[o]), farms.index(world.sites[d])
+        assert loaded_km == pytest.approx(km[i, j])   # the recomputed distances are the run's
+        doy = int(day_of_year(int(arrive) - world.warmup_days, world.start_day_of_year)) - 1
+        assert windows[j, doy]                         # delivered inside its window
+        w = int(np.searchsorted(first, doy, side="right")) - 1   # the window it belongs to
+        sent[w] += np.eye(len(origins))[i][:, None] * np.eye(len(farms))[j][None, :] * mass
+        tonne_km += mass * loaded_km
+    total = sent.sum(axis=0)
+    strict = _cheapest(km, total.sum(axis=1), total.sum(axis=0), exact_farms=True)
+    per_window = 0.0
+    for w, start in enumerate(first):
+        days = int(np.argmin(np.roll(windows[0], -start)))    # length of that window
+        accrued = world.demand.rate[[entry[f] for f in farms]] * days
+        per_window += _cheapest(km, sent[w].sum(axis=1), accrued, exact_farms=False)
+    return {"tonne_km": tonne_km, "strict": strict, "per_window": per_window, "delivered": float(total.sum())}
+
+
 @pytest.mark.slow  # two runs of 730 days (about 2-3 s each)
 def test_jura_decentralised_compost_near_the_nearest_site_allocation():
-    results = {}
-    for rule in ("planned", "first_come"):
-        loaded = load_scenario(JURA, variant="decentralised_composting", overrides={"deliveries.rule": rule})
-        rows = _deliveries(loaded, "compost")
-        actual = sum(r["tonne_km"] for r in rows)
-        results[rule] = (actual, _nearest_allocation_tkm(loaded, rows), sum(r["mass_t"] for r in rows))
-    actual, nearest, delivered = results["planned"]
-    assert actual <= 1.15 * nearest          # the issue's requirement (measured: 1.00)
-    assert actual <= 1.02 * nearest
-    old_actual, old_nearest, old_delivered = results["first_come"]
-    assert old_actual > 1.10 * old_nearest   # the first-come rule sends compost past near sites
-    assert delivered == pytest.approx(old_delivered, rel=0.01)   # as many tonnes delivered
-    assert actual < 0.75 * old_actual
-
-
-def test_planned_deliveries_arrive_in_their_windows():
-    loaded = load_scenario(JURA, variant="decentralised_composting", overrides={"warmup_days": 0})
-    world = build_world(loaded)
-    records = simulate(world, np.random.SeedSequence(7))
-    ship = records.shipments
-    delivery = ship["purpose"] == DELIVERY
-    assert delivery.sum() > 50
-    entry = {(int(s), int(m)): e for e, (s, m) in enumerate(zip(world.demand.site, world.demand.material, strict=True))}
-    for site, mat, arrive in zip(ship["destination"][delivery], ship["material"][delivery],
-                                 ship["arrive_d"][delivery], strict=True):
-        doy = int(day_of_year(int(arrive), world.start_day_of_year))
-        assert world.demand.window[entry[(int(site), int(mat))], doy - 1]
+    """The issue's check: compost tonne-km within 15 % of a nearest-site allocation of the same
+    tonnes. Two readings of "the same tonnes", both lower bounds that ignore when compost is
+    ready: (strict) every site sends and every farm receives what it did in the run; (per
+    window) every site sends what it did in each spreading window, and farms take any amount
+    up to the demand that accrued in that window (what a farm cannot spread in a window lapses,
+    so moving tonnes between windows or beyond a farm's window demand would be no plan).
+    Measured: planned 1.00 and 1.06, first come 1.14 and 1.57."""
+    planned, first_come = _jura_compost("planned"), _jura_compost("first_come")
+    assert planned["tonne_km"] <= 1.15 * planned["strict"]
+    assert planned["tonne_km"] <= 1.15 * planned["per_window"]
+    assert planned["tonne_km"] <= 1.02 * planned["strict"]
+    assert first_come["tonne_km"] > 1.4 * first_come["per_window"]   # compost sent past near sites
+    assert planned["delivered"] == pytest.approx(first_come["delivered"], rel=0.01)
+    assert planned["tonne_km"] < 0.75 * first_come["tonne_km"]
