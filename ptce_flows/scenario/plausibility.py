@@ -116,6 +116,12 @@ def _annual_t(site, supply) -> float:
     return supply.kg_per_capita_year * (site.population or 0) / 1000.0
 
 
+def _only_to(spec: ScenarioSpec, targets: list[str] | None) -> bool:
+    """A source's ``deliver_to`` limits where its waste is treated only when it lists treatment
+    sites alone (a site of another kind, such as a transfer station, forwards it on)."""
+    return bool(targets) and all(getattr(spec.sites.get(t), "kind", None) == "treatment" for t in targets)
+
+
 def _t(tonnes: float) -> str:
     """Tonnes for a message: whole above 100, three significant digits below."""
     return f"{tonnes:,.0f}" if tonnes >= 100 else f"{tonnes:.3g}"
@@ -138,7 +144,8 @@ def _sources(spec: ScenarioSpec, at: Locate) -> list[Problem]:
 
 def _capacities(spec: ScenarioSpec, at: Locate) -> list[Problem]:
     """Treatment capacity against the supply that can reach the site: the captured supply of
-    every source of its inputs (only the sites a source's ``deliver_to`` names, if it has one).
+    every source of its inputs (only the sites a source's ``deliver_to`` names, if it names
+    treatment sites only).
     Inputs that processes make (chains) are not counted: with such an input and no source
     supply, no bound is checked."""
     topo = topology(spec)
@@ -150,7 +157,7 @@ def _capacities(spec: ScenarioSpec, at: Locate) -> list[Problem]:
             continue
         reach = 0.0
         for src, source in spec.sites_of("source").items():
-            if source.deliver_to and sid not in source.deliver_to:
+            if _only_to(spec, source.deliver_to) and sid not in source.deliver_to:
                 continue
             for m in process.inputs:
                 if m in source.supply:
