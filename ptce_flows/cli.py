@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check scenario files (and all their variants)")
     p.add_argument("files", nargs="+", metavar="SCENARIO.yaml")
+    _strict_option(p)
 
     p = sub.add_parser("run", help="simulate a scenario and write its results")
     p.add_argument("file", metavar="SCENARIO.yaml")
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. sites.platform.capacity_t_per_day=40 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _strict_option(p)
     p.add_argument("--report", action="store_true",
                    help="also write the figures and the PDF/HTML report into the results folder")
     p.add_argument("--lang", choices=("en", "fr"), help="language of the report (with --report; default en)")
@@ -114,6 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _strict_option(p) -> None:
+    p.add_argument("--strict", action="store_true",
+                   help="treat warnings (implausible values, products nobody takes) as errors: exit 2, nothing run")
+
+
+def _warnings(loaded_scenarios) -> list[str]:
+    """The warnings of the scenarios, each once (a base layout's warning holds in its variants)."""
+    return list(dict.fromkeys(w.format() for loaded in loaded_scenarios for w in loaded.warnings))
+
+
+def _strict_refusal(warnings: list[str]) -> int:
+    """With --strict: print the warnings as errors; exit code 2."""
+    for warning in warnings:
+        _print(f"error: {warning}", file=sys.stderr)
+    _print(f"error: {len(warnings)} warning(s) are errors with --strict; nothing was run", file=sys.stderr)
+    return 2
+
+
 def _force_option(p) -> None:
     p.add_argument("--force", action="store_true",
                    help="write into a folder that is not a ptce-flows results folder: only ptce-flows's own "
@@ -147,6 +167,7 @@ def _comparison_options(p, kind: str) -> None:
                    help="KPI to rank the layouts on (default diverted_t; e.g. tonne_km, co2_t, jobs_fte)")
     p.add_argument("--lang", choices=("en", "fr"), default="en", help="language of the figures (default en)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no tables, only errors")
+    _strict_option(p)
 
 
 #: the flag behind each ``PlanError.option``
@@ -188,12 +209,18 @@ def cmd_validate(args) -> int:
         for site in spec.sites.values():
             kinds[site.kind] = kinds.get(site.kind, 0) + 1
         detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
+        # the scenarios' warnings and the network's (a site snapped far from the road graph)
+        warnings = list(dict.fromkeys([*_warnings(scenarios), *(n.format() for net in networks for n in net.notes)]))
+        if args.strict and warnings:
+            failed += 1
+            for warning in warnings:
+                _print(f"error: {warning}", file=sys.stderr)
+            continue
         _print(f"OK {file}: '{spec.name}', {len(spec.sites)} sites ({detail}), {len(spec.fleets)} fleets, "
               f"{spec.horizon_days} days, {len(scenarios) - 1} variant(s)")
         if snap_summary(networks[0]):
             _print(snap_summary(networks[0]))
-        for warning in dict.fromkeys(w.format() for loaded, net in zip(scenarios, networks, strict=True)
-                                     for w in (*loaded.warnings, *net.notes)):
+        for warning in warnings:
             _print(f"warning: {warning}", file=sys.stderr)
     return 2 if failed else 0
 
@@ -214,9 +241,11 @@ def cmd_run(args) -> int:
         overrides["horizon_days"] = args.days
     # the whole file must be valid, every variant included
     loaded = load_scenario(args.file, variant=args.variant, overrides=overrides or None, check_variants=True)
+    if args.strict and loaded.warnings:
+        return _strict_refusal(_warnings([loaded]))
     if not args.quiet:
-        for warning in loaded.warnings:
-            _print(f"warning: {warning.format()}", file=sys.stderr)
+        for warning in _warnings([loaded]):
+            _print(f"warning: {warning}", file=sys.stderr)
     out = Path(args.out) if args.out else default_out_dir(loaded.stem, loaded.variant)
     _check_out(out, args.force)
     cache = Path(args.cache) if args.cache else None
@@ -313,13 +342,16 @@ def _run_comparison(args, plan) -> int:
     from ptce_flows.reports.console import ProgressBar
 
     out = Path(args.out) if args.out else default_out_dir(plan)
+    layout_warnings = _warnings(lay.loaded for lay in plan.layouts)
+    if args.strict and layout_warnings:
+        return _strict_refusal(layout_warnings)
     _check_out(out, args.force)
     # absolute: with --out . the cache goes beside the folder, not into it
     cache = Path(args.cache) if args.cache else default_cache_dir(Path(os.path.abspath(out)))
     if not args.quiet:
         for note in plan.notes:
             _print(note, file=sys.stderr)
-        for warning in dict.fromkeys(w.format() for lay in plan.layouts for w in lay.loaded.warnings):
+        for warning in layout_warnings:
             _print(f"warning: {warning}", file=sys.stderr)
     bar = None if args.quiet else ProgressBar()
     try:

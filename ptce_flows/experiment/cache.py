@@ -8,7 +8,7 @@ number), or a sweep that passes through a layout already compared.
 - ``scenario_key(loaded)`` is the sha256 of the resolved scenario (every default filled in, as
   written to ``scenario.resolved.yaml``) together with a fingerprint of the code that computes
   a run (the scenario, network, sim and metrics packages, ``experiment/records.py``, ``units.py``) and
-  the numpy and SimPy versions: changing any of them invalidates old records instead of
+  the numpy, SimPy and SciPy versions: changing any of them invalidates old records instead of
   silently reusing them.
 - ``RunCache(root)`` stores one JSON file per run and record kind,
   ``ROOT/<key>/<entropy>_<replication>[.<kind>].json`` (see ``experiment.records``), written to
@@ -52,7 +52,9 @@ command reuses them instead of recomputing. Safe to delete at any time.
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """sha256 of the sources that determine a run's result, plus numpy and SimPy versions."""
+    """sha256 of the sources that determine a run's result, plus numpy, SimPy and SciPy versions
+    (SciPy's HiGHS solves the delivery plans, ``sim.allocation``)."""
+    import scipy
     import simpy
 
     digest = hashlib.sha256()
@@ -65,7 +67,7 @@ def code_fingerprint() -> str:
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
-    digest.update(f"numpy {np.__version__} simpy {simpy.__version__}".encode())
+    digest.update(f"numpy {np.__version__} simpy {simpy.__version__} scipy {scipy.__version__}".encode())
     return digest.hexdigest()
 
 

@@ -84,6 +84,12 @@ DEFAULTS: dict[str, Default] = {
     "processes.*.jobs.fixed_fte": Default(0.0, "FTE", "no fixed staff unless stated"),
     "processes.*.jobs.fte_per_kt": Default(0.0, "FTE per kt/year of intake", "none unless stated"),
     "processes.*.jobs.insertion_share": Default(0.0, "fraction of FTE", "none unless stated"),
+    "deliveries.rule": Default(
+        "planned", "-",
+        "a delivery plan per product (a transportation problem on the stocks expected over the "
+        "spreading windows, revised weekly and when a window opens or closes), as a planner "
+        "schedules deliveries; first_come sends each order to the nearest site holding a load",
+    ),
     "sites.*.demand.*.every_years": Default(
         1.0, "year", "a dose given by area applies every year unless stated"
     ),

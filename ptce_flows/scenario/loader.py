@@ -22,6 +22,7 @@ from ptce_flows.scenario.diagnostics import problems_from_validation
 from ptce_flows.scenario.include import expand_includes, relocate
 from ptce_flows.scenario.inputs import data_files
 from ptce_flows.scenario.layout import built_layout, candidate_ids, design
+from ptce_flows.scenario.plausibility import plausibility_warnings
 from ptce_flows.scenario.schema import Id, ScenarioSpec, VariantSpec
 from ptce_flows.scenario.variants import (
     MAX_VARIANTS,
@@ -188,6 +189,7 @@ def load_document(
     problems = check_budget(spec, loaded.problem)
     if problems:
         raise ScenarioError(problems)
+    warnings += plausibility_warnings(spec, loaded.problem)
     extra: dict[str, Any] = {"warnings": tuple(warnings)}
     cands = candidate_ids(spec)
     if cands:  # checked as written; runs as the base layout (scenario.layout)

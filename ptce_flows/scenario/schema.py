@@ -355,6 +355,12 @@ DisruptionSpec = Annotated[
 ]
 
 
+class DeliveriesSpec(Spec):
+    """How products are allocated to farms and outlets (sim.allocation)."""
+
+    rule: Literal["planned", "first_come"] = default("deliveries.rule")
+
+
 class VariantSpec(Spec):
     description: Description = ""
     extends: Id | None = None
@@ -472,6 +478,7 @@ class ScenarioSpec(Spec):
     map: MapSpec = Field(default_factory=MapSpec)
     fleets: Annotated[dict[Id, FleetSpec], Field(min_length=1)]
     disruptions: list[DisruptionSpec] = Field(default_factory=list)
+    deliveries: DeliveriesSpec = Field(default_factory=DeliveriesSpec)
     variants: dict[Id, VariantSpec] = Field(default_factory=dict)
     references: dict[Id, ReferenceSpec] = Field(default_factory=dict)
     climate: ClimateSpec = Field(default_factory=ClimateSpec)

@@ -18,3 +18,8 @@ MASS_TOLERANCE_T = 1e-6
 #: ``SimulationError`` instead. Estimate: a million truckloads a day from one source or site
 #: is no real territory (the scenario schema bounds payloads and rates well below this).
 MAX_LOADS_PER_DAY = 1_000_000
+
+#: Days between two delivery plans of a product when no window opens or closes (planned
+#: deliveries, ``sim.allocation``). Estimate: a weekly delivery schedule, revised when a
+#: spreading window opens or closes.
+PLAN_EVERY_DAYS = 7

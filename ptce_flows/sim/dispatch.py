@@ -2,8 +2,9 @@
 
 Once a day, after supply is generated and demand accrues: every due load at a source becomes
 a collection job; products in store are promised to the farms and outlets that want them
-(largest need first, nearest site holding a load first); process residues leave in full loads,
-and a partial load every ``RESIDUE_CLEARANCE_DAYS``.
+(largest need first; the site is chosen by the scenario's delivery rule: the plan of
+``sim.allocation``, or with ``first_come`` the nearest site holding a load); process residues
+leave in full loads, and a partial load every ``RESIDUE_CLEARANCE_DAYS``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ptce_flows.errors import SimulationError
+from ptce_flows.sim.allocation import DeliveryPlan
 from ptce_flows.sim.constants import EPS, MAX_LOADS_PER_DAY, RESIDUE_CLEARANCE_DAYS
 from ptce_flows.sim.demand import Demand
 from ptce_flows.sim.fleet import Fleet
@@ -39,6 +41,9 @@ class Dispatcher:
         for t, info in enumerate(world.treatments):
             for m in info.out_mats.tolist():
                 self.makers.setdefault(m, []).append(t)
+        #: the delivery plan (None with the first-come rule)
+        self.plan = (DeliveryPlan(world, sites, demand, self.makers)
+                     if world.delivery_rule == "planned" else None)
         dem = world.demand
         #: per demand entry, the payload of the fleet serving its nearest site (inf if none)
         self.dem_payload = np.array([
@@ -72,6 +77,8 @@ class Dispatcher:
                     continue
                 if max(self.sites[t].available(m) for t in makers) <= EPS:
                     continue
+                if self.plan is not None:
+                    self.plan.update(m, day, doy, inwin)
                 for e in self.demand.orders(m, inwin, last, self.dem_payload):
                     self._serve(e, m, bool(last[e]))
         self._residues(day)
@@ -101,8 +108,11 @@ class Dispatcher:
                 fleet.submit(ResidueJob(t, d, m, mass, est_h))
 
     def _choose(self, e: int, m: int, want: float, last: bool, unlimited: bool) -> tuple[int, float] | None:
-        """The site serving ``want`` t of ``m`` to demand entry ``e``: the nearest holding
-        it all; on a window's last day, the one holding most."""
+        """The site serving ``want`` t of ``m`` to demand entry ``e``: with the plan, see
+        ``DeliveryPlan.choose``; first come, the nearest holding it all, on a window's last
+        day the one holding most."""
+        if self.plan is not None:
+            return self.plan.choose(e, m, want, last, unlimited)
         dem = self.world.demand
         fleets = dem.fleet[e]
         for t, km in dem.candidates[e]:
@@ -129,8 +139,11 @@ class Dispatcher:
             if chosen is None:
                 return
             t, km = chosen
-            mass = min(want, self.sites[t].available(m))
+            plan = self.plan
+            mass = min(want, self.sites[t].available(m) if plan is None else plan.usable(t, e, m))
             self.sites[t].committed[m] += mass
+            if plan is not None:
+                plan.promised(t, e, m, mass)
             if not unlimited:
                 demand.open[e] -= mass
             fleet = self.fleets[self.world.demand.fleet[e][t]]

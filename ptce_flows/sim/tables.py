@@ -178,6 +178,9 @@ class World:
     disposal_km: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     warmup_days: int = 0         # simulated before the reported window (not reported)
     network: RoadNetwork | None = None
+    #: how products are allocated to farms and outlets: "planned" (``sim.allocation``) or
+    #: "first_come" (the nearest site holding a load)
+    delivery_rule: str = "planned"
 
     @property
     def total_days(self) -> int:

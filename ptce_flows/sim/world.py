@@ -50,6 +50,7 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
         residues=steps.compile_residues(ix), depot_km=depot_km, network=ix.network,
         disruptions=steps.compile_disruptions(ix), transfers=steps.compile_transfers(ix),
         chains=steps.compile_chains(ix), disposal_km=steps.compile_disposal_km(ix),
+        delivery_rule=spec.deliveries.rule,
     )
 
 
