@@ -26,7 +26,8 @@ from ptce_flows.sim.world import World
 #: and identical across platforms whose last float bits differ
 DIGITS = 6
 
-END_STOCK = ("source_stock_t", "waste_in_transit_t", "in_process_t", "stored_t", "product_in_transit_t")
+END_STOCK = ("source_stock_t", "transfer_stock_t", "waste_in_transit_t", "in_process_t", "stored_t",
+             "product_in_transit_t")
 
 
 def _r(x: float) -> float:

@@ -28,7 +28,17 @@ import numpy as np
 
 from ptce_flows.errors import SimulationError
 from ptce_flows.sim.constants import MASS_TOLERANCE_T
-from ptce_flows.sim.records import COLLECTION, DELIVERY, OVERFLOW, RESIDUE, Records, State
+from ptce_flows.sim.records import (
+    CHAIN,
+    COLLECTION,
+    DELIVERY,
+    FORWARD,
+    OVERFLOW,
+    RESIDUE,
+    WASTE_PURPOSES,
+    Records,
+    State,
+)
 from ptce_flows.sim.tables import World
 
 #: rounding allowed per float operation and tonne of throughput (4 x machine epsilon)
@@ -46,7 +56,8 @@ def tolerance_t(throughput_t: float, operations: int) -> float:
 def run_tolerance(world: World, rec: Records) -> float:
     """``tolerance_t`` for one replication: everything generated since the run started, and
     its shipments plus simulated days."""
-    return tolerance_t(float(np.sum(rec.end.sup_generated)), len(rec.arrived) + world.total_days)
+    return tolerance_t(float(np.sum(rec.end.sup_generated) + np.sum(rec.end.sup_residual)),
+                       len(rec.arrived) + world.total_days)
 
 
 @dataclass(frozen=True)
@@ -92,15 +103,23 @@ def residuals(world: World, rec: Records) -> list[Residual]:
     mass = sh["mass_t"]
     keys = (sh["origin"], sh["material"])
     dkeys = (sh["destination"], sh["material"])
-    waste = (purpose == COLLECTION) | (purpose == OVERFLOW)
+    waste = np.isin(purpose, WASTE_PURPOSES)
+    is_source = np.array([k == "source" for k in world.site_kind], dtype=bool)
     # 2. what left the sources on trucks = what the sources say was collected
-    from_sources = _by(keys, np.where(window & waste, mass, 0.0), (n_sites, n_mat))
+    from_sources = _by(keys, np.where(window & waste & is_source[sh["origin"]], mass, 0.0), (n_sites, n_mat))
     collected = _by((sup.site, sup.material), collected_d, (n_sites, n_mat))
     for s, m in zip(*np.nonzero(np.abs(from_sources - collected) > 0), strict=True):
         add("shipments from sources = collected", int(s), int(m), from_sources[s, m] - collected[s, m])
+    # the residual stream: what the sources left uncaptured = what disposal sites received of it
+    residual = np.bincount(sup.material, weights=win.sup_residual, minlength=n_mat) if len(sup) else np.zeros(n_mat)
+    for m in range(n_mat):
+        add("residual generated = residual disposed", -1, m, residual[m] - win.disp_residual[:, m].sum())
+    _transfer_checks(world, rec, win, add)
 
     # 3. treatment: received = arrivals; received = matured + in process; matured -> products + losses
-    arrivals_treat = _by(dkeys, np.where(arrived & (purpose == COLLECTION), mass, 0.0), (n_sites, n_mat))
+    into_treat = (purpose == COLLECTION) | (purpose == FORWARD) | (purpose == CHAIN)
+    arrivals_treat = _by(dkeys, np.where(arrived & into_treat, mass, 0.0), (n_sites, n_mat))
+    chained_in = _by(dkeys, np.where(arrived & (purpose == CHAIN), mass, 0.0), (n_sites, n_mat))
     shipped_out = _by(keys, np.where(window & ~waste, mass, 0.0), (n_sites, n_mat))
     intake, matured_in = win.treat_intake, win.treat_matured_in
     in_process, produced = win.treat_in_process, win.treat_produced
@@ -109,6 +128,7 @@ def residuals(world: World, rec: Records) -> list[Residual]:
         s = info.site
         for m in range(n_mat):
             add("treatment: intake = arrivals", s, m, intake[t, m] - arrivals_treat[s, m])
+            add("treatment: chain intake = chain arrivals", s, m, win.treat_chain_in[t, m] - chained_in[s, m])
             add("treatment: intake = matured + in process", s, m,
                 intake[t, m] - matured_in[t, m] - in_process[t, m])
             add("treatment: produced = shipped + in store", s, m,
@@ -137,25 +157,42 @@ def residuals(world: World, rec: Records) -> list[Residual]:
     return out
 
 
+def _transfer_checks(world: World, rec: Records, win: State, add) -> None:
+    """At each transfer station: received = arrivals; received = forwarded + change of stock."""
+    sh, n_mat = rec.shipments, len(world.materials)
+    n_sites = len(world.sites)
+    arrived = rec.arrived_in_window()
+    mass = np.asarray(sh["mass_t"])
+    arrivals = _by((sh["destination"], sh["material"]), np.where(arrived, mass, 0.0), (n_sites, n_mat))
+    left = _by((sh["origin"], sh["material"]), np.where(rec.in_window(), mass, 0.0), (n_sites, n_mat))
+    for k, info in enumerate(world.transfers):
+        s = info.site
+        for m in range(n_mat):
+            add("transfer: intake = arrivals", s, m, win.tr_intake[k, m] - arrivals[s, m])
+            add("transfer: intake = forwarded + stock", s, m, win.tr_intake[k, m] - left[s, m] - win.tr_store[k, m])
+
+
 def headline(t: dict[str, float]) -> list[tuple[str, float]]:
     """The residuals of the headline identities, from ``totals``."""
     return [
-        ("generated = diverted + disposed + stock at sources + waste in transit",
+        ("generated = diverted + disposed + stock at sources and transfers + waste in transit",
          t["generated_t"] - t["diverted_t"] - t["disposed_t"]
          - (t["source_stock_t"] - t["start_source_stock_t"])
+         - (t["transfer_stock_t"] - t["start_transfer_stock_t"])
          - (t["waste_in_transit_t"] - t["start_waste_in_transit_t"])),
-        ("diverted = products + process losses + in process",
-         t["diverted_t"] - t["produced_t"] - t["process_losses_t"]
+        ("diverted + chained = products + process losses + in process",
+         t["diverted_t"] + t["chained_t"] - t["produced_t"] - t["process_losses_t"]
          - (t["in_process_t"] - t["start_in_process_t"])),
-        ("products = delivered + residues disposed + in store + in transit",
-         t["produced_t"] - t["delivered_t"] - t["residues_disposed_t"]
+        ("products = delivered + chained + residues disposed + in store + in transit",
+         t["produced_t"] - t["delivered_t"] - t["chained_t"] - t["residues_disposed_t"]
          - (t["stored_t"] - t["start_stored_t"])
          - (t["product_in_transit_t"] - t["start_product_in_transit_t"])),
     ]
 
 
 #: the stocks of ``totals``, at the end and (prefixed ``start_``) when the window opened
-STOCKS = ("source_stock_t", "waste_in_transit_t", "in_process_t", "stored_t", "product_in_transit_t")
+STOCKS = ("source_stock_t", "transfer_stock_t", "waste_in_transit_t", "in_process_t", "stored_t",
+          "product_in_transit_t")
 
 
 def totals(world: World, rec: Records, win: State | None = None) -> dict[str, float]:
@@ -165,20 +202,26 @@ def totals(world: World, rec: Records, win: State | None = None) -> dict[str, fl
     win = rec.window() if win is None else win
     start = rec.start
     sh = rec.shipments
-    waste = (sh["purpose"] == COLLECTION) | (sh["purpose"] == OVERFLOW)
+    waste = np.isin(sh["purpose"], WASTE_PURPOSES)
     transit_end = ~rec.arrived
     before = rec.arrived_before if rec.arrived_before is not None else np.zeros_like(rec.arrived)
     transit_start = ~rec.in_window() & ~before
+    chained = float(win.treat_chain_in.sum())
+    residual = float(win.sup_residual.sum())
     out = {
-        "generated_t": float(win.sup_generated.sum()),
+        "generated_t": float(win.sup_generated.sum()) + residual,
+        "residual_t": residual,
         "collected_t": float(win.sup_collected.sum()),
-        "diverted_t": float(win.treat_intake.sum()),
-        "disposed_t": float(win.disp_waste.sum()),
+        "diverted_t": float(win.treat_intake.sum()) - chained,
+        "chained_t": chained,
+        "disposed_t": float(win.disp_waste.sum()) + float(win.disp_residual.sum()),
         "delivered_t": float(win.dem_delivered.sum()),
         "produced_t": float(win.treat_produced.sum()),
         "process_losses_t": float(win.treat_losses.sum()),
         "residues_disposed_t": float(win.disp_residue.sum()),
         "source_stock_t": float(rec.end.sup_stock.sum()),
+        "transfer_stock_t": float(np.sum(rec.end.tr_store)),
+        "start_transfer_stock_t": float(np.sum(start.tr_store)) if start else 0.0,
         "in_process_t": float(rec.end.treat_in_process.sum()),
         "stored_t": float(rec.end.treat_store.sum()),
         "waste_in_transit_t": float(sh["mass_t"][transit_end & waste].sum()),

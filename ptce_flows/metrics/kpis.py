@@ -20,9 +20,14 @@ from ptce_flows.units import DAYS_PER_YEAR, FTE_HOURS_PER_YEAR, T_PER_KT
 #: the KPIs of summary.json, in display order, with their units
 KPI_UNITS: dict[str, str] = {
     "generated_t": "t",
+    "residual_t": "t",
     "collected_t": "t",
+    "transferred_t": "t",
     "diverted_t": "t",
+    "chained_t": "t",
     "disposed_t": "t",
+    "disposal_refused_t": "t",
+    "disposal_over_capacity_t": "t",
     "diversion_rate": "-",
     "delivered_t": "t",
     "produced_t": "t",
@@ -33,6 +38,7 @@ KPI_UNITS: dict[str, str] = {
     "mass_balance_error_t": "t",
     "trips": "-",
     "vehicle_km": "km",
+    "round_km": "km",
     "tonne_km": "t.km",
     "co2_t": "t CO2e",
     "driver_hours": "h",
@@ -70,29 +76,35 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
     t = totals(world, rec, win)
     sh = window_shipments(rec)
     annual = DAYS_PER_YEAR / rec.horizon_days
-    vehicle_km = sh["loaded_km"] + sh["empty_km"]
+    vehicle_km = sh["loaded_km"] + sh["empty_km"] + sh["round_km"]
     tonne_km = sh["mass_t"] * sh["loaded_km"]
     by_fleet, jobs_site, jobs_fleet, jobs_activity = _fleets_and_jobs(world, win, sh, annual)
     jobs_fte = sum(r["fte"] for r in jobs_activity.values())
     insertion = sum(r["insertion_fte"] for r in jobs_activity.values())
 
-    diverted, disposed = t["diverted_t"], t["disposed_t"]
+    diverted, generated = t["diverted_t"], t["generated_t"]
     kpis = {
-        "generated_t": t["generated_t"],
+        "generated_t": generated,
+        "residual_t": t["residual_t"],
         "collected_t": t["collected_t"],
+        "transferred_t": float(np.sum(win.tr_intake)),
         "diverted_t": diverted,
-        "disposed_t": disposed,
-        "diversion_rate": diverted / (diverted + disposed) if diverted + disposed > 0 else 0.0,
+        "chained_t": t["chained_t"],
+        "disposed_t": t["disposed_t"],
+        "disposal_refused_t": float(np.sum(win.disp_refused)),
+        "disposal_over_capacity_t": float(np.sum(win.disp_over)),
+        "diversion_rate": diverted / generated if generated > 0 else 0.0,
         "delivered_t": t["delivered_t"],
         "produced_t": t["produced_t"],
         "process_losses_t": t["process_losses_t"],
         "residues_disposed_t": t["residues_disposed_t"],
         "unmet_demand_t": float(win.dem_unmet.sum()),
-        "stock_end_t": t["source_stock_t"] + t["waste_in_transit_t"] + t["product_in_transit_t"]
-        + t["in_process_t"] + t["stored_t"],
+        "stock_end_t": t["source_stock_t"] + t["transfer_stock_t"] + t["waste_in_transit_t"]
+        + t["product_in_transit_t"] + t["in_process_t"] + t["stored_t"],
         "mass_balance_error_t": balance_error,
         "trips": float(len(sh["mass_t"])),
         "vehicle_km": float(vehicle_km.sum()),
+        "round_km": float(sh["round_km"].sum()),
         "tonne_km": float(tonne_km.sum()),
         "co2_t": float(sh["co2_kg"].sum() / 1000.0),
         "driver_hours": float(sh["driver_h"].sum()),
@@ -121,7 +133,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
 
 def _fleets_and_jobs(world: World, win: State, sh: dict[str, np.ndarray], annual: float):
     """Transport by fleet, and jobs by site, fleet and activity (FTE and insertion FTE)."""
-    vehicle_km = sh["loaded_km"] + sh["empty_km"]
+    vehicle_km = sh["loaded_km"] + sh["empty_km"] + sh["round_km"]
     tonne_km = sh["mass_t"] * sh["loaded_km"]
     by_fleet: dict[str, dict[str, float]] = {}
     jobs_site: dict[str, dict[str, float]] = {}
@@ -153,7 +165,13 @@ def _fleets_and_jobs(world: World, win: State, sh: dict[str, np.ndarray], annual
         fte = info.fixed_fte + info.fte_per_kt * kt_year
         add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
         add_job(jobs_activity, info.process, fte, info.insertion_share)
-    received = win.disp_waste + win.disp_residue
+    for k, info in enumerate(world.transfers):
+        kt_year = float(win.tr_intake[k].sum()) / T_PER_KT * annual
+        fte = info.fixed_fte + info.fte_per_kt * kt_year
+        if fte > 0:
+            add_job(jobs_site, world.sites[info.site], fte, info.insertion_share)
+            add_job(jobs_activity, "transfer", fte, info.insertion_share)
+    received = win.disp_waste + win.disp_residue + win.disp_residual
     for k, info in enumerate(world.disposals):
         kt_year = float(received[k].sum()) / T_PER_KT * annual
         fte = info.fixed_fte + info.fte_per_kt * kt_year
@@ -207,7 +225,7 @@ def flows(world: World, rec: Records) -> dict[tuple[str, str, str, str], np.ndar
     values = np.stack([
         sh["mass_t"],
         np.ones(n),
-        sh["loaded_km"] + sh["empty_km"],
+        sh["loaded_km"] + sh["empty_km"] + sh["round_km"],
         sh["mass_t"] * sh["loaded_km"],
         sh["co2_kg"],
     ], axis=1)

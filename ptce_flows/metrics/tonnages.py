@@ -1,8 +1,10 @@
 """Tonnages by site and product that the climate and cost balances need (pure functions).
 
 They come from the same cumulative counters as the mass balance, over the reported window:
-tonnes received by each treatment site (its intake), tonnes received by each disposal site
-(refused waste and process residues), tonnes delivered of each product to farms and outlets.
+tonnes received by each treatment site (its intake, chain products included), tonnes received
+by each disposal site (refused waste, process residues and the residual stream: the waste not
+captured is landfilled or burnt in every layout, and its emissions and fees belong to the
+territory's balance), tonnes delivered of each product to farms and outlets.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ def site_tonnages(world: World, win: State) -> dict[str, dict[str, float]]:
     "delivered_t": {product: t}} over the reported window (``Records.window()``)."""
     received = {world.sites[info.site]: float(np.sum(win.treat_intake[k]))
                 for k, info in enumerate(world.treatments)}
-    dumped = win.disp_waste + win.disp_residue
+    dumped = win.disp_waste + win.disp_residue + win.disp_residual  # the residual stream counts
     disposed = {world.sites[info.site]: float(np.sum(dumped[k])) for k, info in enumerate(world.disposals)}
     delivered: dict[str, float] = {}
     for k, t in enumerate(np.atleast_1d(win.dem_delivered).tolist()):

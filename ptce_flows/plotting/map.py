@@ -43,11 +43,11 @@ from ptce_flows.scenario.diagnostics import SITE_KINDS
 
 #: marker areas (points^2): sources scale with tonnage up to SOURCE_MAX
 SOURCE_MIN, SOURCE_MAX = 18.0, 420.0
-KIND_SIZE = {"treatment": 70.0, "farm": 55.0, "outlet": 50.0, "disposal": 70.0}
+KIND_SIZE = {"treatment": 70.0, "farm": 55.0, "outlet": 50.0, "disposal": 70.0, "transfer": 60.0}
 #: line widths (points) of the flows: the largest flow gets FLOW_MAX
 FLOW_MIN, FLOW_MAX = 0.6, 9.0
 FLOW_GAP = 0.8
-LABEL_PRIORITY = {"treatment": 0, "disposal": 100, "outlet": 200, "source": 300, "farm": 304.5}
+LABEL_PRIORITY = {"treatment": 0, "transfer": 50, "disposal": 100, "outlet": 200, "source": 300, "farm": 304.5}
 LABEL_CHARS = 26
 HALO = [withStroke(linewidth=2.5, foreground="white")]
 
@@ -191,7 +191,7 @@ def _labels_for(m: _Map, xy: dict, sites, width: int = LABEL_CHARS) -> list[MapL
         x, y = xy[sid]
         out.append(MapLabel(x, y, _wrap(m.results.site_label(sid), width), radius=m.radius(sid),
                             priority=LABEL_PRIORITY[kind] + rank.get(sid, 0),
-                            required=kind in ("treatment", "disposal", "outlet")))
+                            required=kind in ("treatment", "transfer", "disposal", "outlet")))
     return out
 
 

@@ -34,6 +34,18 @@ COLUMN_X = (0.175, 0.40, 0.615, 0.79)
 NODE_W = 0.014
 GAP = 0.022            # vertical gap between nodes, as a share of the axes height
 LABEL_CHARS = (18, 19, 14, 21)   # wrap width of labels per column
+#: the same with a column of transfer stations after the sources
+COLUMN_X5 = (0.15, 0.31, 0.48, 0.645, 0.80)
+LABEL_CHARS5 = (16, 13, 15, 12, 20)
+STAGES = ("sources", "treatment", "products", "destinations")
+STAGES5 = ("sources", "transfer", "treatment", "products", "destinations")
+
+
+def _layout(graph: SankeyGraph) -> tuple[tuple, tuple, tuple]:
+    """(column x, label widths, stage keys): four columns, or five with transfer stations."""
+    if any(n.column == 4 for n in graph.nodes.values()):
+        return COLUMN_X5, LABEL_CHARS5, STAGES5
+    return COLUMN_X, LABEL_CHARS, STAGES
 LABEL_SIZE = FONT_SIZE - 0.5
 LINE_PT = 1.3 * LABEL_SIZE   # height of a label line (points), linespacing included
 LABEL_PAD_PT = 5.0
@@ -41,24 +53,25 @@ LABEL_PAD_PT = 5.0
 
 def _label_lines(graph: SankeyGraph, nid: str) -> int:
     node = graph.nodes[nid]
-    return len(_wrap(node.label, node.column)) + 1
+    return len(_wrap(node.label, node.column, _layout(graph)[1])) + 1
 
 
 def sankey_height(graph: SankeyGraph) -> float:
     """Figure height (inches) that gives every label room beside its node."""
-    per_col = [0.0] * 4
+    per_col = [0.0] * 5
     for nid, n in graph.nodes.items():
         per_col[n.column] += _label_lines(graph, nid) * LINE_PT + LABEL_PAD_PT + 3.0
     return float(np.clip(max(per_col) / 72.0 * 1.3 + 0.6, 3.6, 9.5))
 
 
-def _wrap(text: str, column: int) -> list[str]:
-    return textwrap.wrap(text, LABEL_CHARS[column]) or [""]
+def _wrap(text: str, column: int, widths: tuple = LABEL_CHARS) -> list[str]:
+    return textwrap.wrap(text, widths[column]) or [""]
 
 
 def _order_nodes(graph: SankeyGraph) -> dict[int, list[str]]:
     """Node ids per column, ordered top to bottom (barycentre of neighbours, terminals last)."""
-    cols: dict[int, list[str]] = {c: [] for c in range(4)}
+    n_cols = len(_layout(graph)[0])
+    cols: dict[int, list[str]] = {c: [] for c in range(n_cols)}
     for n in sorted(graph.nodes.values(), key=lambda n: n.order):
         cols[n.column].append(n.id)
     pos = {nid: i for c in cols.values() for i, nid in enumerate(c)}
@@ -72,7 +85,7 @@ def _order_nodes(graph: SankeyGraph) -> dict[int, list[str]]:
         return sum(pos[o] * v for o, v in other) / total
 
     for _sweep in range(2):
-        for c, upstream in ((2, True), (3, True), (0, False)):
+        for c, upstream in ((n_cols - 2, True), (n_cols - 1, True), (0, False)):
             terminal = [nid for nid in cols[c] if graph.nodes[nid].order >= 1e6]
             regular = [nid for nid in cols[c] if graph.nodes[nid].order < 1e6]
             regular.sort(key=lambda nid: (graph.nodes[nid].kind == "disposal", bary(nid, upstream),
@@ -108,7 +121,7 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
     top_y = 0.93
     axes_h_pt = ax.get_figure(root=True).get_size_inches()[1] * 72.0 * ax.get_position().height
     label_h = {nid: (_label_lines(graph, nid) * LINE_PT + LABEL_PAD_PT) / axes_h_pt for nid in graph.nodes}
-    boxes, scale = _boxes(cols, values, label_h, top_y)
+    boxes, scale = _boxes(cols, values, label_h, top_y, column_x=_layout(graph)[0])
     colors = material_colors(results)
 
     def node_color(nid: str) -> str:
@@ -122,14 +135,15 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
         ax.add_patch(Rectangle((x, y - h), NODE_W, h, facecolor=node_color(nid), edgecolor="white",
                                linewidth=0.4, zorder=2))
     _draw_labels(ax, graph, cols, values, boxes, label_h, lang, top_y)
-    for c, key in enumerate(("sources", "treatment", "products", "destinations")):
+    column_x, _widths, stages = _layout(graph)
+    for c, key in enumerate(stages):
         if cols[c]:
-            ax.text(COLUMN_X[c] + NODE_W / 2.0, 0.995, tr(f"sankey.stage.{key}", lang), ha="center",
+            ax.text(column_x[c] + NODE_W / 2.0, 0.995, tr(f"sankey.stage.{key}", lang), ha="center",
                     va="top", fontsize=FONT_SIZE, fontweight="bold", color="#555555")
     return ax
 
 
-def _boxes(cols, values, label_h, top_y: float, bottom_y: float = 0.0):
+def _boxes(cols, values, label_h, top_y: float, bottom_y: float = 0.0, column_x: tuple = COLUMN_X):
     """Node boxes ``{id: (x, y_top, height)}`` and the tonnes-to-height scale: the largest scale
     at which every column fits with its labels beside their nodes, columns centred."""
     usable = top_y - bottom_y
@@ -152,7 +166,7 @@ def _boxes(cols, values, label_h, top_y: float, bottom_y: float = 0.0):
         y = top_y - max(0.0, usable - sum(slots)) / 2.0
         for nid, slot in zip(ids, slots, strict=True):
             h = max(values[nid] * scale, 0.004)
-            boxes[nid] = (COLUMN_X[c], y - (slot - h) / 2.0, h)
+            boxes[nid] = (column_x[c], y - (slot - h) / 2.0, h)
             y -= slot
     return boxes, scale
 
@@ -186,7 +200,8 @@ def _draw_labels(ax, graph: SankeyGraph, cols, values, boxes, label_h, lang: str
     for c, ids in cols.items():
         if not ids:
             continue
-        texts = [_wrap(graph.nodes[n].label, c) + [fmt_qty(values[n], "t", lang, 0)] for n in ids]
+        widths = _layout(graph)[1]
+        texts = [_wrap(graph.nodes[n].label, c, widths) + [fmt_qty(values[n], "t", lang, 0)] for n in ids]
         hts = [label_h[n] for n in ids]
         centres = [boxes[n][1] - boxes[n][2] / 2.0 for n in ids]
         placed = spread_1d(centres, hts, -0.02, top_y + 0.03)
@@ -198,7 +213,7 @@ def _draw_labels(ax, graph: SankeyGraph, cols, values, boxes, label_h, lang: str
             label = "\n".join(lines[:-1])
             ax.text(tx, got, f"{label}\n{lines[-1]}", ha="right" if left else "left", va="center",
                     fontsize=LABEL_SIZE, color=TEXT, linespacing=1.1, zorder=4,
-                    bbox=None if c in (0, 3) else {"boxstyle": "round,pad=0.15", "fc": "white",
+                    bbox=None if c in (0, len(widths) - 1) else {"boxstyle": "round,pad=0.15", "fc": "white",
                                                    "ec": "none", "alpha": 0.8})
             if moved:
                 edge = x if left else x + NODE_W

@@ -55,6 +55,7 @@ KIND_STYLE = {
     "farm": {"color": OKABE_ITO["bluish_green"], "marker": "^"},
     "outlet": {"color": OKABE_ITO["reddish_purple"], "marker": "D"},
     "disposal": {"color": "#4D4D4D", "marker": "X"},
+    "transfer": {"color": OKABE_ITO["sky_blue"], "marker": "P"},
     "material": {"color": GREY, "marker": "o"},
     "loss": {"color": "#B3B3B3", "marker": "o"},
     "stock": {"color": "#B3B3B3", "marker": "o"},

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 HEADLINE = [
     ("generated_t", "Generated", "t"),
+    ("residual_t", "  of which residual (to disposal)", "t"),
     ("collected_t", "Collected", "t"),
     ("diverted_t", "Diverted (entered treatment)", "t"),
     ("disposed_t", "Disposed (not diverted)", "t"),

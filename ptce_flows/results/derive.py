@@ -19,9 +19,13 @@ from ptce_flows.units import DAYS_PER_YEAR, day_of_year
 #: KPIs of the summary table, in order, with their unit and decimals (None = automatic)
 KPI_TABLE: list[tuple[str, str, int | None]] = [
     ("generated_t", "t", 0),
+    ("residual_t", "t", 0),
     ("collected_t", "t", 0),
+    ("transferred_t", "t", 0),
     ("diverted_t", "t", 0),
+    ("chained_t", "t", 0),
     ("disposed_t", "t", 0),
+    ("disposal_refused_t", "t", 0),
     ("diversion_rate", "%", 1),
     ("produced_t", "t", 0),
     ("delivered_t", "t", 0),
@@ -31,11 +35,16 @@ KPI_TABLE: list[tuple[str, str, int | None]] = [
     ("stock_end_t", "t", 0),
     ("trips", "", 0),
     ("vehicle_km", "km", 0),
+    ("round_km", "km", 0),
     ("tonne_km", "t.km", 0),
     ("co2_t", "t CO2e", 1),
     ("jobs_fte", "FTE", 1),
     ("insertion_fte", "FTE", 1),
 ]
+
+
+#: rows of the KPI table shown only when not zero (features a scenario may not use)
+OPTIONAL_KPIS = frozenset(("residual_t", "transferred_t", "chained_t", "disposal_refused_t", "round_km"))
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ def kpi_rows(results: ResultSet, lang: str = "en") -> list[KpiRow]:
     unc = results.summary.get("uncertainty", {})
     rows = []
     for key, unit, decimals in KPI_TABLE:
-        if key not in kpis:
+        if key not in kpis or (key in OPTIONAL_KPIS and not kpis[key]):
             continue
         value = fmt_qty(kpis[key], unit, lang, decimals)
         interval = ""
@@ -63,7 +72,7 @@ def kpi_rows(results: ResultSet, lang: str = "en") -> list[KpiRow]:
                 interval = f"{fmt_pct(low, lang, decimals)} – {fmt_pct(high, lang, decimals)}"
             else:
                 interval = f"{fmt_number(low, lang, decimals)} – {fmt_qty(high, unit, lang, decimals)}"
-        rows.append(KpiRow(key, tr(f"kpi.{key}", lang), value, interval, key == "insertion_fte"))
+        rows.append(KpiRow(key, tr(f"kpi.{key}", lang), value, interval, key in ("insertion_fte", "round_km")))
         if key == "stock_end_t" and results.summary.get("start_stock_t"):
             start = sum(results.summary["start_stock_t"].values())
             rows.insert(len(rows) - 1, KpiRow("stock_start_t", tr("kpi.stock_start_t", lang),
@@ -77,7 +86,9 @@ def kpi_rows(results: ResultSet, lang: str = "en") -> list[KpiRow]:
 class SankeyNode:
     id: str
     label: str
-    column: int          # 0 sources, 1 treatment, 2 products/losses, 3 destinations
+    #: 0 sources, 1 treatment, 2 products/losses, 3 destinations; with transfer stations,
+    #: 1 transfers and the others one to the right
+    column: int
     kind: str            # site kind, or "loss", "stock" for terminal nodes
     order: float = 0.0   # position hint inside the column (smaller = higher)
 
@@ -144,20 +155,32 @@ def sankey_graph(results: ResultSet, lang: str = "en", max_per_column: int = 9,
     g = SankeyGraph()
     sources = results.sites_of("source")
     treatments = results.sites_of("treatment")
+    transfers = results.sites_of("transfer")
     flows = results.flows
+    # with transfer stations, they take column 1 and the later columns move right by one
+    c_treat = 2 if transfers else 1
+    c_prod, c_dest = c_treat + 1, c_treat + 2
     for i, s in enumerate(sources):
         g.nodes[s] = SankeyNode(s, results.site_label(s), 0, "source", i)
+    for i, t in enumerate(transfers):
+        g.nodes[t] = SankeyNode(t, results.site_label(t), 1, "transfer", i)
     for i, t in enumerate(treatments):
-        g.nodes[t] = SankeyNode(t, results.site_label(t), 1, "treatment", i)
+        g.nodes[t] = SankeyNode(t, results.site_label(t), c_treat, "treatment", i)
     dest_kinds = {"farm": 0, "outlet": 1, "disposal": 2}
     for sid in results.sites_of("farm", "outlet", "disposal"):
-        g.nodes[sid] = SankeyNode(sid, results.site_label(sid), 3, results.kind(sid),
+        g.nodes[sid] = SankeyNode(sid, results.site_label(sid), c_dest, results.kind(sid),
                                   100 * dest_kinds[results.kind(sid)])
     # sources -> treatment / disposal
     for r in flows:
         if r["origin"] in sources:
             g.add(r["origin"], r["destination"], r["mass_t"], r["material"])
-    not_collected = "_not_collected"
+    not_collected, at_transfer = "_not_collected", "_at_transfer"
+    for r in flows:  # transfer stations forward to treatment (or, when full, disposal)
+        if r["origin"] in transfers:
+            g.add(r["origin"], r["destination"], r["mass_t"], r["material"])
+    for k in transfers:
+        for m in results.series.materials(k, "transfer_stock"):
+            g.add(k, at_transfer, results.series.last(k, "transfer_stock", m), m)
     for s in sources:
         for m in results.series.materials(s, "source_stock"):
             g.add(s, not_collected, results.series.last(s, "source_stock", m), m)
@@ -180,28 +203,31 @@ def sankey_graph(results: ResultSet, lang: str = "en", max_per_column: int = 9,
         g.add(t, losses, matured * max(0.0, 1.0 - sum(coefs.values())), "")
         g.add(t, in_process, pending + max(0.0, transit), "")
     # products -> destinations, and products in store (at the end; at the start with a warm-up)
-    stored = "_stored"
-    for r in flows:
+    stored, chained = "_stored", "_chained"
+    for r in flows:  # a product another treatment site takes on (a chain) ends in "treated again"
         if r["origin"] in treatments:
-            g.add(f"_mat_{r['material']}", r["destination"], r["mass_t"], r["material"])
+            target = chained if r["destination"] in treatments else r["destination"]
+            g.add(f"_mat_{r['material']}", target, r["mass_t"], r["material"])
     for t in treatments:
         for m in results.series.materials(t, "stored"):
             g.add(f"_mat_{m}", stored, results.series.last(t, "stored", m), m)
         for m, value in ((start.get("stored") or {}).get(t) or {}).items():
             g.add(at_start, f"_mat_{m}", float(value), m)
     for i, m in enumerate(results.materials):
-        g.nodes[f"_mat_{m}"] = SankeyNode(f"_mat_{m}", results.material_label(m), 2, "material", i)
+        g.nodes[f"_mat_{m}"] = SankeyNode(f"_mat_{m}", results.material_label(m), c_prod, "material", i)
     g.nodes[not_collected] = SankeyNode(not_collected, tr("sankey.not_collected", lang), 1, "stock", 1e7)
-    g.nodes[losses] = SankeyNode(losses, tr("sankey.losses", lang), 2, "loss", 1e7)
-    g.nodes[in_process] = SankeyNode(in_process, tr("sankey.in_process", lang), 2, "stock", 1e7 + 1)
-    g.nodes[stored] = SankeyNode(stored, tr("sankey.stored", lang), 3, "stock", 1e7)
+    g.nodes[at_transfer] = SankeyNode(at_transfer, tr("sankey.at_transfer", lang), c_treat, "stock", 1e7)
+    g.nodes[losses] = SankeyNode(losses, tr("sankey.losses", lang), c_prod, "loss", 1e7)
+    g.nodes[in_process] = SankeyNode(in_process, tr("sankey.in_process", lang), c_prod, "stock", 1e7 + 1)
+    g.nodes[stored] = SankeyNode(stored, tr("sankey.stored", lang), c_dest, "stock", 1e7)
+    g.nodes[chained] = SankeyNode(chained, tr("sankey.chained", lang), c_dest, "stock", 1e7 + 1)
     g.nodes[at_start] = SankeyNode(at_start, tr("sankey.at_start", lang), 0, "stock", 1e7)
     total = sum(link.value for link in g.links if g.nodes.get(link.source) and g.nodes[link.source].column == 0)
     g.links = [link for link in g.links if link.value >= min_share * max(total, 1e-9)]
     used = {link.source for link in g.links} | {link.target for link in g.links}
     g.nodes = {nid: n for nid, n in g.nodes.items() if nid in used}
     _merge_small(g, 0, max_per_column, "sankey.other_sources", lang)
-    _merge_small(g, 3, max_per_column, "sankey.other_sites", lang)
+    _merge_small(g, c_dest, max_per_column, "sankey.other_sites", lang)
     return g
 
 

@@ -73,6 +73,10 @@ def check_references(spec: ScenarioSpec, at: Locate) -> tuple[list[Problem], lis
         elif site.kind == "disposal":
             for i, m in enumerate(site.accepts):
                 ctx.need_material(("sites", sid, "accepts", i), m)
+            _check_disposal_overflow(ctx, sid, site)
+        elif site.kind == "transfer":
+            _check_transfer(ctx, sid, site)
+    _check_cycles(ctx)
     _check_roads(ctx)
     _check_fleets(ctx, _check_moves(ctx))
     _check_disruptions(ctx)
@@ -104,15 +108,104 @@ def _check_source(ctx: _Context, sid: str, site) -> None:
         if not topo.treats.get(m) and not topo.disposes.get(m):
             ctx.error(base + ("supply", m), f"no treatment or disposal site accepts '{m}'",
                       "add a process taking it or a disposal site accepting it")
+        _check_residual(ctx, base + ("supply", m), m, supply)
     for i, target in enumerate(site.deliver_to or []):
         target_site = ctx.spec.sites.get(target)
-        if target_site is None or target_site.kind != "treatment":
-            ctx.error(base + ("deliver_to", i), *_unknown("treatment site", target, ctx.ids("treatment")))
+        if target_site is None or target_site.kind not in ("treatment", "transfer"):
+            ctx.error(base + ("deliver_to", i), *_unknown("treatment site or transfer station", target,
+                                                           ctx.ids("treatment", "transfer")))
             continue
-        process = ctx.spec.processes.get(target_site.process)
-        if process and not set(process.inputs) & set(site.supply):
+        takes = _takes(ctx, target, target_site)
+        if takes is not None and not set(takes) & set(site.supply):
             ctx.error(base + ("deliver_to", i), f"'{target}' takes none of this source's materials",
-                      f"it takes {', '.join(process.inputs)}")
+                      f"it takes {', '.join(takes) or 'nothing'}")
+
+
+def _takes(ctx: _Context, sid: str, site) -> list[str] | None:
+    """Materials a treatment site or transfer station receives (None if its process is unknown)."""
+    if site.kind == "transfer":
+        return [m for m, sites in ctx.topo.transfers.items() if sid in sites]
+    process = ctx.spec.processes.get(site.process)
+    return None if process is None else list(process.inputs)
+
+
+def _check_residual(ctx: _Context, path: tuple, m: str, supply) -> None:
+    """The residual (potential not captured) needs a disposal site accepting it."""
+    if supply.residual_to is not None:
+        target = ctx.spec.sites.get(supply.residual_to)
+        if target is None or target.kind != "disposal":
+            ctx.error(path + ("residual_to",), *_unknown("disposal site", supply.residual_to, ctx.ids("disposal")))
+        elif m not in target.accepts:
+            ctx.error(path + ("residual_to",), f"'{supply.residual_to}' does not accept '{m}'",
+                      f"it accepts {', '.join(target.accepts)}")
+    elif supply.capture_rate < 1.0 and not ctx.topo.disposes.get(m):
+        ctx.error(path + ("capture_rate",),
+                  f"the residual of '{m}' (1 - capture_rate of the potential) has nowhere to go",
+                  f"add a disposal site accepting '{m}' (or residual_to), or set capture_rate: 1")
+
+
+def _check_transfer(ctx: _Context, sid: str, site) -> None:
+    base, spec = ("sites", sid), ctx.spec
+    for i, target in enumerate(site.forward_to or []):
+        t = spec.sites.get(target)
+        if t is None or t.kind != "treatment":
+            ctx.error(base + ("forward_to", i), *_unknown("treatment site", target, ctx.ids("treatment")))
+    if not any(sid in sites for sites in ctx.topo.transfers.values()):
+        ctx.error(base + ("forward_to",), f"transfer station '{sid}' has nothing to forward to",
+                  "list treatment sites (with known processes) in forward_to")
+
+
+def _check_disposal_overflow(ctx: _Context, sid: str, site) -> None:
+    if site.overflow_to is None:
+        return
+    target = ctx.spec.sites.get(site.overflow_to)
+    if target is None or target.kind != "disposal" or site.overflow_to == sid:
+        ctx.error(("sites", sid, "overflow_to"),
+                  *_unknown("other disposal site", site.overflow_to, [d for d in ctx.ids("disposal") if d != sid]))
+
+
+def _check_cycles(ctx: _Context) -> None:
+    """Chains of treatments (an output going on to another site) and disposal overflows
+    must not loop: a cycle of sites would pass material round for ever."""
+    spec, topo = ctx.spec, ctx.topo
+    edges: dict[str, list[str]] = {}
+    for sid, site in spec.sites.items():
+        if site.kind == "treatment" and site.process in spec.processes:
+            edges[sid] = [t for m in spec.processes[site.process].outputs for t in topo.chain_targets(sid, m)]
+        elif site.kind == "disposal" and site.overflow_to in spec.sites:
+            edges[sid] = [site.overflow_to]
+    cycle = find_cycle(edges)
+    if cycle:
+        first = spec.sites[cycle[0]]
+        key = "overflow_to" if first.kind == "disposal" else "process"
+        ctx.error(("sites", cycle[0], key),
+                  "sites form a cycle: " + " -> ".join(cycle + [cycle[0]]),
+                  "a chain of treatments (an output that another site takes) or of disposal "
+                  "overflows must end; remove one link")
+
+
+def find_cycle(edges: dict[str, list[str]]) -> list[str]:
+    """One cycle of the directed graph ``edges`` (as the list of its nodes), or []."""
+    state: dict[str, int] = {}
+    for root in edges:
+        if state.get(root):
+            continue
+        stack, path = [(root, iter(edges.get(root, [])))], [root]
+        state[root] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt):]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(edges.get(nxt, []))))
+                path.append(nxt)
+    return []
 
 
 def _check_treatment(ctx: _Context, sid: str, site) -> None:
@@ -129,7 +222,8 @@ def _check_treatment(ctx: _Context, sid: str, site) -> None:
             ctx.error(base + ("overflow_to",), f"'{site.overflow_to}' accepts none of {', '.join(process.inputs)}",
                       "an overflow site must accept the inputs it receives")
     for m in process.outputs:
-        if m in spec.materials and not ctx.takers(m) and not ctx.topo.disposes.get(m):
+        if (m in spec.materials and not ctx.takers(m) and not ctx.topo.disposes.get(m)
+                and not ctx.topo.chain_targets(sid, m)):
             ctx.warn(base + ("process",),
                      f"nobody takes '{m}' made by process '{site.process}': it "
                      "stays in storage until storage_t is full, then the site refuses waste",
@@ -173,6 +267,7 @@ def _check_moves(ctx: _Context) -> set[str]:
         needed.add(move.material)
         if fleet_for(ctx.spec, move.origin, move.material) is None:
             path = (("sites", move.origin, "supply", move.material) if move.purpose in ("collection", "overflow")
+                    else ("sites", move.origin) if move.purpose == "forward"
                     else ("sites", move.origin, "process"))
             ctx.error(path, f"no fleet carries '{move.material}' from '{move.origin}'",
                       f"add '{move.material}' to the 'carries' of a fleet serving '{move.origin}'")

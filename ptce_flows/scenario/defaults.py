@@ -61,7 +61,23 @@ DEFAULTS: dict[str, Default] = {
     ),
     "sites.*.collection.every_days": Default(1, "day", "daily collection"),
     "sites.*.collection.full_loads_only": Default(False, "-", "a round clears the stock"),
-    "sites.*.supply.*.capture_rate": Default(1.0, "fraction", "the rate given is what is collected"),
+    "sites.*.supply.*.capture_rate": Default(
+        1.0, "fraction",
+        "the whole potential is collected separately; below 1 the rest (the residual) goes to "
+        "residual_to, by default the nearest disposal site accepting the material"),
+    "sites.*.collection.round_km": Default(
+        None, "km per load",
+        "no round (the load is picked up at the source's point); with stops and area_km2, the "
+        "Beardwood-Halton-Hammersley estimate 0.7124 x sqrt(stops x area_km2) x network.circuity "
+        "per pass (Beardwood, Halton, Hammersley 1959, doi:10.1017/S0305004100034095; constant "
+        "0.7124, Percus and Martin 1996, doi:10.1103/PhysRevLett.76.1188, give 0.7120)"),
+    "sites.*.collection.round_h": Default(
+        None, "h per load", "the fleet's loading_h (no round)"),
+    "sites.*.max_wait_days": Default(
+        3, "day",
+        "estimate: a transfer station forwards a partial load when its oldest tonne has waited "
+        "3 days (biowaste starts to ferment and smell within a few days; a weekly round "
+        "would otherwise wait for its bulk load)"),
     "sites.*.supply.*.variability.distribution": Default(
         "gamma", "-", "gamma keeps daily amounts positive with mean 1"
     ),

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ptce_flows.errors import Problem
 from ptce_flows.scenario.yamlio import YamlDocument, dotted
 
-SITE_KINDS = ("source", "treatment", "farm", "outlet", "disposal")
+SITE_KINDS = ("source", "treatment", "farm", "outlet", "disposal", "transfer")
 DISRUPTION_KINDS = ("outage", "fleet_unavailable", "breakdowns")
 
 _TYPE_WORDS = {

@@ -132,6 +132,9 @@ class SupplySpec(Spec):
     seasonality: Annotated[list[Annotated[float, Field(ge=0.0, le=100.0)]],
                            Field(min_length=12, max_length=12)] | None = None
     variability: VariabilitySpec | None = None
+    #: disposal site receiving the residual (the potential not captured); default: the nearest
+    #: disposal site accepting the material
+    residual_to: Id | None = None
 
     @model_validator(mode="after")
     def _one_rate(self) -> SupplySpec:
@@ -150,6 +153,23 @@ class SupplySpec(Spec):
 class CollectionSpec(Spec):
     every_days: Annotated[int, Field(ge=1, le=365)] = default("sites.*.collection.every_days")
     full_loads_only: bool = default("sites.*.collection.full_loads_only")
+    #: km driven per load while collecting, before the haul (a round through the streets)
+    round_km: Annotated[float, Field(ge=0.0, le=1_000.0)] | None = default("sites.*.collection.round_km")
+    #: hours spent collecting per load, in place of the fleet's loading_h
+    round_h: Annotated[float, Field(ge=0.0, le=24.0)] | None = default("sites.*.collection.round_h")
+    #: collection points visited per pass, and the area they are spread over: the round's
+    #: km by the Beardwood-Halton-Hammersley estimate when round_km is not known
+    stops: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    area_km2: Annotated[float, Field(gt=0.0, le=100_000.0)] | None = None
+
+    @model_validator(mode="after")
+    def _round_estimate(self) -> CollectionSpec:
+        if (self.stops is None) != (self.area_km2 is None):
+            raise ValueError("give both stops and area_km2 (the Beardwood-Halton-Hammersley estimate "
+                             "of the round needs both), or neither")
+        if self.stops is not None and self.round_km is not None:
+            raise ValueError("give round_km or stops with area_km2 (its estimate), not both")
+        return self
 
 
 class SiteBase(Spec):
@@ -231,10 +251,25 @@ class DisposalSpec(SiteBase):
     type: DisposalType | None = None
     accepts: Annotated[list[Id], Field(min_length=1)]
     jobs: JobsSpec | None = None
+    #: tonnes it takes per year (each 365 simulated days); None: no limit
+    capacity_t_per_year: Annotated[float, Field(gt=0.0, le=MAX_T_PER_YEAR)] | None = None
+    #: the disposal site taking what this one refuses when full
+    overflow_to: Id | None = None
+
+
+class TransferSpec(SiteBase):
+    """A transfer station: receives loads, bulks them, forwards them; diverts nothing itself."""
+
+    kind: Literal["transfer"]
+    capacity_t_per_day: Annotated[float, Field(ge=MIN_CAPACITY_T_PER_DAY, le=MAX_T_PER_DAY)]
+    storage_t: Annotated[float, Field(gt=0.0, le=MAX_STORAGE_T)]
+    forward_to: Annotated[list[Id], Field(min_length=1)] | None = None
+    max_wait_days: Annotated[int, Field(ge=0, le=60)] = default("sites.*.max_wait_days")
+    jobs: JobsSpec | None = None
 
 
 SiteSpec = Annotated[
-    SourceSpec | TreatmentSiteSpec | DemandSiteSpec | DisposalSpec,
+    SourceSpec | TreatmentSiteSpec | DemandSiteSpec | DisposalSpec | TransferSpec,
     Field(discriminator="kind"),
 ]
 

@@ -20,6 +20,10 @@ from ptce_flows.sim.tables import World
 from ptce_flows.sim.treatment import TreatmentSite
 
 
+def _round_h(est_h: float, loading_h: float, round_h: float) -> float:
+    return est_h if round_h == loading_h else est_h - loading_h + round_h
+
+
 class Dispatcher:
     """Turns the day's stocks and orders into jobs."""
 
@@ -46,9 +50,10 @@ class Dispatcher:
         sup = world.supply
         self._sup_mat = sup.material.tolist()
         self._sup_fleet = [fleets[f] for f in sup.fleet.tolist()]
-        self._sup_est_h = [
-            fleet.estimate_h(cands[0][1] if cands else disposal[1])
-            for fleet, cands, disposal in zip(self._sup_fleet, sup.candidates, sup.disposal, strict=True)]
+        self._sup_est_h = [  # a collection round's hours replace the loading time
+            _round_h(fleet.estimate_h(cands[0][1] if cands else disposal[1]), fleet.info.loading_h, round_h)
+            for fleet, cands, disposal, round_h in zip(self._sup_fleet, sup.candidates, sup.disposal,
+                                                       sup.round_h.tolist(), strict=True)]
 
     def collections(self, day: int) -> None:
         """A collection job per load due today at the sources."""

@@ -81,17 +81,22 @@ class Fleet:
     def depart(self, trip: Trip, now: float) -> tuple[float, float, float, int]:
         """Record ``trip`` leaving at ``now``; return (days to arrival, days back, driver
         hours, shipment id). Without a depot the truck returns empty to where it loaded;
-        with one it drives depot -> origin -> destination -> depot."""
+        with one it drives depot -> origin -> destination -> depot. A collection round
+        (``trip.round_km``, ``trip.round_d``) comes before the haul: its time replaces the
+        loading time, its km add to the vehicle-km and CO2 (not to the tonne-km)."""
         info, speed_kmd = self.info, self.speed_kmd
         dkm, lead = trip.km, trip.lead_d
         back_km = dkm if self.no_depot else self.depot_km[(self.index, trip.dest_site)]
         lead_km = lead * speed_kmd
-        to_arrival = lead + self.load_d + dkm / speed_kmd
+        to_arrival = lead + (self.load_d if trip.round_d < 0 else trip.round_d) + dkm / speed_kmd
         to_return = self.unload_d + back_km / speed_kmd
         hours = (to_arrival + to_return) * HOURS_PER_DAY
         co2 = dkm * info.co2_kg_per_km + (back_km + lead_km) * info.co2_kg_per_km_empty
+        if trip.round_km:  # the truck fills along its round: the mean of empty and loaded
+            co2 += trip.round_km * 0.5 * (info.co2_kg_per_km + info.co2_kg_per_km_empty)
         sid = self.recorder.shipment(self.index, trip.origin, trip.dest_site, trip.material, trip.purpose,
-                                     trip.mass, now, now + to_arrival, dkm, back_km + lead_km, hours, co2)
+                                     trip.mass, now, now + to_arrival, dkm, back_km + lead_km, hours, co2,
+                                     trip.round_km)
         return to_arrival, to_return, hours, sid
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ptce_flows.sim.records import COLLECTION, DELIVERY, RESIDUE
+from ptce_flows.sim.records import CHAIN, COLLECTION, DELIVERY, FORWARD, RESIDUE
 
 
 class CollectionJob(NamedTuple):
@@ -47,18 +47,45 @@ class ResidueJob(NamedTuple):
     purpose = RESIDUE
 
 
-Job = CollectionJob | DeliveryJob | ResidueJob
+class ForwardJob(NamedTuple):
+    """A bulk load leaving a transfer station for treatment."""
+
+    transfer: int       # transfer index
+    material: int
+    mass: float
+    est_h: float
+
+    purpose = FORWARD
+
+
+class ChainJob(NamedTuple):
+    """A load of a treatment site's product going on to another treatment (digestate to
+    composting)."""
+
+    treatment: int
+    material: int
+    mass: float
+    est_h: float
+
+    purpose = CHAIN
+
+
+Job = CollectionJob | DeliveryJob | ResidueJob | ForwardJob | ChainJob
 
 
 class Trip(NamedTuple):
     """A loaded trip, booked at its destination and recorded as a shipment."""
 
-    purpose: int        # COLLECTION, OVERFLOW, DELIVERY or RESIDUE (records.PURPOSES)
+    purpose: int        # records.PURPOSES
     origin: int         # site index where the truck loads
-    destination: int    # treatment index, disposal index or demand entry, after ``purpose``
+    #: receiver index (treatment, or len(treatments) + transfer), disposal index or demand
+    #: entry, after ``purpose``
+    destination: int
     dest_site: int      # site index of the destination
     material: int
     mass: float         # t
     km: float           # loaded km, origin -> destination
     lead_d: float       # days driving empty from the depot to the origin (0 without a depot)
-    start_day: int = 0  # day processing starts at a treatment site (collections only)
+    start_day: int = 0  # day processing starts at a treatment site, or arrival day at a transfer
+    round_km: float = 0.0   # km driven collecting before the haul (collections)
+    round_d: float = -1.0   # days collecting (in place of the fleet's loading time), if >= 0

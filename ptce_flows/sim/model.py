@@ -31,6 +31,7 @@ from ptce_flows.sim.records import Recorder, Records, State
 from ptce_flows.sim.routing import Router
 from ptce_flows.sim.supply import Supply
 from ptce_flows.sim.tables import World
+from ptce_flows.sim.transfer import Onwards, TransferStation
 from ptce_flows.sim.treatment import TreatmentSite
 from ptce_flows.units import day_of_year
 
@@ -64,12 +65,18 @@ class Model:
         self.sites = [TreatmentSite(self.env, t, n_mat, world.total_days, world.disruptions.outages.get(k))
                       for k, t in enumerate(world.treatments)]
         self.disposal = Disposal(world.disposals, n_mat)
+        self.transfers = [TransferStation(info, n_mat) for info in world.transfers]
         self.faults = Faults(world.disruptions, np.random.default_rng(streams["faults"]))
         self.series = observe.series_meta(world)
         self.recorder = Recorder(world.horizon_days, self.series)
         self.fleets = [Fleet(self.env, i, f, world.depot_km, self.recorder) for i, f in enumerate(world.fleets)]
         self.dispatcher = Dispatcher(world, self.supply, self.sites, self.demand, self.fleets)
-        self.router = Router(world, self.supply, self.sites, self.demand, self.disposal, self.recorder)
+        self.router = Router(world, self.supply, self.sites, self.demand, self.disposal, self.recorder,
+                             self.transfers)
+        self.onwards = Onwards(world, self.transfers, self.sites, self.fleets)
+        sup = world.supply
+        self._res_entries = np.flatnonzero(sup.residual_rate > 0)
+        self._res_keys = (sup.residual_disposal[self._res_entries], sup.material[self._res_entries])
 
     # --- phases -------------------------------------------------------------------------
 
@@ -109,10 +116,23 @@ class Model:
 
     def _state(self) -> State:
         """Every cumulative counter and stock, copied (at the window's opening and at the end)."""
-        return observe.snapshot(self.supply, self.sites, self.demand, self.disposal, self.faults)
+        return observe.snapshot(self.supply, self.sites, self.demand, self.disposal, self.faults,
+                                self.transfers)
 
     def _levels(self, day: int) -> np.ndarray:
-        return observe.levels(day, self.supply, self.sites, self.demand, self.disposal)
+        return observe.levels(day, self.supply, self.sites, self.demand, self.disposal, self.transfers)
+
+    def _residual(self, day: int, amounts: np.ndarray | None) -> None:
+        """The day's residual stream goes to its disposal sites (no simulated truck: it is the
+        existing residual-waste service, see docs/outputs.md)."""
+        if amounts is None or not len(self._res_entries):
+            return
+        entries, disposal = self._res_entries, self.disposal
+        if not disposal.limited:
+            np.add.at(disposal.residual, self._res_keys, amounts[entries])
+            return
+        for d, m, mass in zip(*self._res_keys, amounts[entries], strict=True):
+            disposal.take_residual(int(d), int(m), float(mass), day)
 
     # --- the daily tick -----------------------------------------------------------------
 
@@ -129,9 +149,10 @@ class Model:
             # simulation day ``warmup`` is the first reported day, on ``start_day_of_year``
             doy = int(day_of_year(day - warmup, w.start_day_of_year))
             inwin = self.demand.accrue(doy)
-            supply.generate(doy)
+            self._residual(day, supply.generate(doy))
             dispatcher.collections(day)
             dispatcher.products(day, doy, inwin)
+            self.onwards.dispatch(day)
             yield self.env.timeout(1)
 
 

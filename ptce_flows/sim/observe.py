@@ -11,6 +11,7 @@ from ptce_flows.sim.fleet import Faults
 from ptce_flows.sim.records import SeriesMeta, State
 from ptce_flows.sim.supply import Supply
 from ptce_flows.sim.tables import World
+from ptce_flows.sim.transfer import TransferStation
 from ptce_flows.sim.treatment import TreatmentSite
 
 
@@ -33,20 +34,30 @@ def series_meta(world: World) -> SeriesMeta:
     for info in world.disposals:
         for m in info.accepts.tolist():
             meta.add(info.site, m, "disposed", True)
+    for info in world.transfers:
+        for m in info.accepts.tolist():
+            meta.add(info.site, m, "intake", True)
+        for m in info.accepts.tolist():
+            meta.add(info.site, m, "transfer_stock", False)
     return meta
 
 
 def levels(day: int, supply: Supply, sites: list[TreatmentSite], demand: Demand,
-           disposal: Disposal) -> np.ndarray:
+           disposal: Disposal, transfers: list[TransferStation] = ()) -> np.ndarray:
     """End-of-day values of every series for simulated day ``day``."""
     values: list[float] = []
     for site in sites:
         values += site.levels(day)
-    return np.concatenate([supply.stock, np.array(values, dtype=float), demand.delivered, *disposal.levels()])
+    moved: list[float] = []
+    for station in transfers:
+        accepts = station.info.accepts.tolist()
+        moved += [station.intake[m] for m in accepts] + [station.store[m] for m in accepts]
+    return np.concatenate([supply.stock, np.array(values, dtype=float), demand.delivered, *disposal.levels(),
+                           np.array(moved, dtype=float)])
 
 
 def snapshot(supply: Supply, sites: list[TreatmentSite], demand: Demand, disposal: Disposal,
-             faults: Faults) -> State:
+             faults: Faults, transfers: list[TransferStation] = ()) -> State:
     """Every cumulative counter and stock, copied."""
     return State(
         sup_generated=supply.generated.copy(),
@@ -66,6 +77,13 @@ def snapshot(supply: Supply, sites: list[TreatmentSite], demand: Demand, disposa
         dem_accrued=demand.accrued.copy(),
         breakdowns=np.array([faults.breakdowns]),
         downtime_d=np.array([faults.downtime_d]),
+        sup_residual=supply.residual.copy(),
+        disp_residual=disposal.residual.copy(),
+        disp_refused=disposal.refused.copy(),
+        disp_over=disposal.over.copy(),
+        treat_chain_in=_stack([x.chain_in for x in sites]),
+        tr_intake=_stack([x.intake for x in transfers]),
+        tr_store=_stack([x.store for x in transfers]),
     )
 
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 #: purpose codes of a shipment
-COLLECTION, OVERFLOW, DELIVERY, RESIDUE = 0, 1, 2, 3
-PURPOSES = ("collection", "overflow", "delivery", "residue")
+COLLECTION, OVERFLOW, DELIVERY, RESIDUE, FORWARD, CHAIN = 0, 1, 2, 3, 4, 5
+PURPOSES = ("collection", "overflow", "delivery", "residue", "forward", "chain")
+#: purposes carrying waste (not yet treated): from sources, and forwarded by transfer stations
+WASTE_PURPOSES = (COLLECTION, OVERFLOW, FORWARD)
 
 
 @dataclass
@@ -58,6 +60,13 @@ class State:
     dem_accrued: np.ndarray        # (demand entries,) cumulative t of demand accrued
     breakdowns: np.ndarray         # (1,) breakdowns that happened
     downtime_d: np.ndarray         # (1,) vehicle-days lost to breakdowns
+    sup_residual: np.ndarray       # (supply entries,) cumulative residual t (potential not captured)
+    disp_residual: np.ndarray      # (disposal, material) cumulative residual t received
+    disp_refused: np.ndarray       # (disposal,) cumulative t refused by a full site (sent on)
+    disp_over: np.ndarray          # (disposal,) cumulative t taken beyond capacity (no overflow left)
+    treat_chain_in: np.ndarray     # (treatment, material) cumulative t received from another treatment
+    tr_intake: np.ndarray          # (transfer, material) cumulative t received
+    tr_store: np.ndarray           # (transfer, material) t waiting at the transfer station
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -113,7 +122,7 @@ class Recorder:
     """
 
     _COLUMNS = ("fleet", "origin", "destination", "material", "purpose", "mass_t",
-                "depart_d", "arrive_d", "loaded_km", "empty_km", "driver_h", "co2_kg")
+                "depart_d", "arrive_d", "loaded_km", "empty_km", "driver_h", "co2_kg", "round_km")
     _INTEGER = frozenset(("fleet", "origin", "destination", "material", "purpose"))
 
     def __init__(self, horizon_days: int, series: SeriesMeta):
@@ -131,11 +140,12 @@ class Recorder:
 
     def shipment(self, fleet: int, origin: int, destination: int, material: int, purpose: int,
                  mass_t: float, depart_d: float, arrive_d: float, loaded_km: float,
-                 empty_km: float, driver_h: float, co2_kg: float) -> int:
-        """Note a loaded truck leaving; returns the shipment id."""
+                 empty_km: float, driver_h: float, co2_kg: float, round_km: float = 0.0) -> int:
+        """Note a loaded truck leaving; returns the shipment id. ``round_km``: km driven
+        collecting before the haul (collection trips)."""
         rows = self._rows
         rows.append((fleet, origin, destination, material, purpose, mass_t, depart_d,
-                     arrive_d, loaded_km, empty_km, driver_h, co2_kg))
+                     arrive_d, loaded_km, empty_km, driver_h, co2_kg, round_km))
         if len(rows) >= _BLOCK_ROWS:
             self._blocks.append(np.array(rows, dtype=float))
             rows.clear()
@@ -162,7 +172,7 @@ class Recorder:
 
     def finish(self, end: State, events: int = 0) -> Records:
         n = self._count
-        # one (n, 12) float table (the integer columns are small counts, exact as floats),
+        # one (n, 13) float table (the integer columns are small counts, exact as floats),
         # then one contiguous array per column
         last = np.array(self._rows, dtype=float).reshape(len(self._rows), len(self._COLUMNS))
         table = np.concatenate([*self._blocks, last]) if self._blocks else last

@@ -11,20 +11,27 @@ from __future__ import annotations
 from ptce_flows.sim.demand import Demand
 from ptce_flows.sim.disposal import Disposal
 from ptce_flows.sim.fleet import Fleet
-from ptce_flows.sim.jobs import CollectionJob, DeliveryJob, ResidueJob, Trip
-from ptce_flows.sim.records import COLLECTION, DELIVERY, OVERFLOW, RESIDUE, Recorder
+from ptce_flows.sim.jobs import ChainJob, CollectionJob, DeliveryJob, ForwardJob, ResidueJob, Trip
+from ptce_flows.sim.records import CHAIN, COLLECTION, DELIVERY, FORWARD, OVERFLOW, RESIDUE, Recorder
 from ptce_flows.sim.supply import Supply
-from ptce_flows.sim.tables import World
+from ptce_flows.sim.tables import Onward, World
+from ptce_flows.sim.transfer import TransferStation
 from ptce_flows.sim.treatment import TreatmentSite
-from ptce_flows.units import day_of_year
+from ptce_flows.units import HOURS_PER_DAY, day_of_year
 
 
 class Router:
     """The routing functions and arrivals of one replication, over its live components."""
 
     def __init__(self, world: World, supply: Supply, sites: list[TreatmentSite], demand: Demand,
-                 disposal: Disposal, recorder: Recorder):
+                 disposal: Disposal, recorder: Recorder, transfers: list[TransferStation] | None = None):
         self.world = world
+        self.transfers = transfers or []
+        #: where a collection load may go: treatment sites, then transfer stations
+        self.receivers = [*sites, *self.transfers]
+        self._receiver_site = [info.site for info in world.treatments] + [t.site for t in world.transfers]
+        self._round_km = world.supply.round_km.tolist()
+        self._round_d = (world.supply.round_h / HOURS_PER_DAY).tolist()
         self.supply = supply
         self.sites = sites
         self.demand = demand
@@ -37,7 +44,14 @@ class Router:
         self._treat_site = [info.site for info in world.treatments]
         self._disp_site = [info.site for info in world.disposals]
         #: routing function per purpose code (records.PURPOSES); overflow is decided by collection
-        self.routes = (self.collection, None, self.delivery, self.residue)
+        self.routes = (self.collection, None, self.delivery, self.residue, self.forward, self.chain)
+
+    def _disposal(self, origin: int, d: int, mass: float, now: float) -> tuple[int, float]:
+        """(disposal index, km) taking a load sent from site ``origin`` to ``d`` (a full site
+        sends it down its overflow chain)."""
+        km = self.world.disposal_km
+        d = self.disposal.book(d, mass, now, lambda nxt: km[origin, nxt] < float("inf"))
+        return d, float(km[origin, d])
 
     def collection(self, job: CollectionJob, fleet: Fleet, now: float) -> Trip | None:
         """A source's load goes to the first treatment site (in routing order) that books
@@ -45,15 +59,17 @@ class Router:
         e, m, mass = job.entry, job.material, job.mass
         origin = self._sup_site[e]
         lead = fleet.depot_leg(origin)
-        load_d, speed_kmd = fleet.load_d, fleet.speed_kmd
+        load_d, speed_kmd = self._round_d[e], fleet.speed_kmd
+        round_km = self._round_km[e]
         trip = None
-        sites = self.sites
+        receivers = self.receivers
         for t, km in self._sup_candidates[e]:
             arrive_day = int(now + lead + load_d + km / speed_kmd)
-            site = sites[t]
+            site = receivers[t]
             start = site.reserve(mass, arrive_day)
             if start >= 0:
-                trip = Trip(COLLECTION, origin, t, self._treat_site[t], m, mass, km, lead, start)
+                trip = Trip(COLLECTION, origin, t, self._receiver_site[t], m, mass, km, lead, start,
+                            round_km, load_d)
                 break
             site.refused += mass
         supply = self.supply
@@ -62,7 +78,9 @@ class Router:
             if d < 0:  # nowhere to go: the waste stays at the source
                 supply.pending[e] -= mass
                 return None
-            trip = Trip(OVERFLOW, origin, d, self._disp_site[d], m, mass, dkm, lead)
+            if self.disposal.limited:
+                d, dkm = self._disposal(origin, d, mass, now)
+            trip = Trip(OVERFLOW, origin, d, self._disp_site[d], m, mass, dkm, lead, 0, round_km, load_d)
         supply.stock[e] -= mass
         supply.pending[e] -= mass
         supply.collected[e] += mass
@@ -98,13 +116,61 @@ class Router:
         lead = fleet.depot_leg(origin)
         site.store[m] -= mass
         site.committed[m] -= mass
-        return Trip(RESIDUE, origin, d, w.disposals[d].site, m, mass, w.residues[(t, m)][1], lead)
+        km = w.residues[(t, m)][1]
+        if self.disposal.limited:
+            d, km = self._disposal(origin, d, mass, now)
+        return Trip(RESIDUE, origin, d, w.disposals[d].site, m, mass, km, lead)
+
+    def _onward(self, onward: Onward, purpose: int, origin: int, m: int, mass: float, fleet: Fleet,
+                now: float) -> Trip | None:
+        """A load leaving ``origin`` for treatment: the first site of ``onward`` that books it,
+        else its disposal site (purpose ``fallback``), else None."""
+        lead = fleet.depot_leg(origin)
+        sites, speed_kmd = self.sites, fleet.speed_kmd
+        for t, km in onward.candidates:
+            site = sites[t]
+            start = site.reserve(mass, int(now + lead + fleet.load_d + km / speed_kmd))
+            if start >= 0:
+                return Trip(purpose, origin, t, self._treat_site[t], m, mass, km, lead, start)
+            site.refused += mass
+        d, km = onward.disposal
+        if d < 0:
+            return None
+        if self.disposal.limited:
+            d, km = self._disposal(origin, d, mass, now)
+        return Trip(OVERFLOW if purpose == FORWARD else RESIDUE, origin, d, self._disp_site[d], m, mass, km, lead)
+
+    def forward(self, job: ForwardJob, fleet: Fleet, now: float) -> Trip | None:
+        """A bulk load from a transfer station to treatment (or, if none books it, disposal);
+        with neither, it stays at the station and is due again the next day."""
+        k, m, mass = job.transfer, job.material, job.mass
+        station = self.transfers[k]
+        info = self.world.transfers[k]
+        trip = self._onward(info.forward[m], FORWARD, info.site, m, mass, fleet, now)
+        if trip is None:
+            station.release(m, mass, int(now))
+            return None
+        station.store[m] -= mass
+        station.committed[m] -= mass
+        return trip
+
+    def chain(self, job: ChainJob, fleet: Fleet, now: float) -> Trip | None:
+        """A product going on to another treatment (or disposal); with neither it stays."""
+        t, m, mass = job.treatment, job.material, job.mass
+        site = self.sites[t]
+        trip = self._onward(self.world.chains[(t, m)], CHAIN, self._treat_site[t], m, mass, fleet, now)
+        site.committed[m] -= mass
+        if trip is not None:
+            site.store[m] -= mass
+        return trip
 
     def arrive(self, trip: Trip, sid: int) -> None:
         """The truck unloads at its destination."""
         kind, dest, m, mass = trip.purpose, trip.destination, trip.material, trip.mass
-        if kind == COLLECTION:
-            self.sites[dest].receive(m, mass, trip.start_day)
+        if kind == COLLECTION or kind == FORWARD:
+            self.receivers[dest].receive(m, mass, trip.start_day)
+        elif kind == CHAIN:
+            self.sites[dest].receive(m, mass, trip.start_day, chained=True)
         elif kind == OVERFLOW:
             self.disposal.waste[dest, m] += mass
         elif kind == DELIVERY:

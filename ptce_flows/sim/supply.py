@@ -28,6 +28,8 @@ class Supply:
         self.pending = np.zeros(n)        # t committed to a truck that has not loaded yet
         self.generated = np.zeros(n)      # cumulative t generated
         self.collected = np.zeros(n)      # cumulative t loaded onto trucks
+        self.residual = np.zeros(n)       # cumulative residual t (potential not captured)
+        self._res_entries = np.flatnonzero(sup.residual_rate > 0) if n else np.zeros(0, dtype=np.int64)
         self.payload = np.array([world.fleets[f].payload_t for f in sup.fleet]) if n else np.zeros(0)
         cv = sup.cv
         self._groups = []
@@ -38,16 +40,25 @@ class Supply:
                 self._groups.append((code, idx, cv[idx]))
         self._phase = np.arange(n) % np.maximum(sup.every, 1) if n else np.zeros(0, dtype=np.int64)
 
-    def generate(self, doy: int) -> None:
-        """Add one day of supply for day-of-year ``doy``."""
+    def generate(self, doy: int) -> np.ndarray | None:
+        """Add one day of supply for day-of-year ``doy``; return the day's residual per
+        entry (the potential not captured, with the same season and noise), or None."""
         sup = self.world.supply
         if not len(self.stock):
-            return
-        amount = sup.rate * sup.season[:, MONTH_OF_DOY[doy - 1]]
+            return None
+        season = sup.season[:, MONTH_OF_DOY[doy - 1]]
+        amount = sup.rate * season
+        residual = sup.residual_rate * season if len(self._res_entries) else None
         for code, idx, cv in self._groups:
-            amount[idx] *= _noise(self.rng, code, cv)
+            noise = _noise(self.rng, code, cv)
+            amount[idx] *= noise
+            if residual is not None:
+                residual[idx] *= noise
         self.stock += amount
         self.generated += amount
+        if residual is not None:
+            self.residual += residual
+        return residual
 
     def due_loads(self, day: int) -> list[tuple[int, float]]:
         """(entry, mass) of the loads to send today: every full load, plus a partial load

@@ -63,6 +63,31 @@ class DisposalInfo:
     fte_per_kt: float
     fixed_fte: float
     insertion_share: float
+    capacity_t_per_year: float = float("inf")
+    overflow: int = -1      # disposal index taking what this one refuses when full, or -1
+
+
+@dataclass
+class Onward:
+    """Where a load leaving a transfer station (forwarded) or a treatment site (a chain
+    product) may go: treatment sites in routing order, the fleet, the fallback disposal."""
+
+    candidates: Candidates          # (treatment index, km)
+    fleet: int
+    disposal: tuple[int, float]     # (disposal index, km) or (-1, inf)
+
+
+@dataclass
+class TransferInfo:
+    site: int
+    capacity_t_per_day: float
+    storage_t: float
+    max_wait_days: int
+    accepts: np.ndarray             # material indices
+    forward: dict[int, Onward]      # material -> where it is forwarded
+    fixed_fte: float
+    fte_per_kt: float
+    insertion_share: float
 
 
 @dataclass
@@ -78,8 +103,14 @@ class SupplyTable:
     every: np.ndarray            # collection interval, days
     full_only: np.ndarray        # bool: full loads only
     fleet: np.ndarray            # fleet index
-    candidates: list[Candidates]           # (treatment index, km), in routing order
+    #: (receiver index, km), in routing order; a receiver is a treatment index, or
+    #: len(treatments) + transfer index for a transfer station
+    candidates: list[Candidates]
     disposal: list[tuple[int, float]]      # (disposal index, km) or (-1, inf)
+    residual_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))  # t/day not captured
+    residual_disposal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    round_km: np.ndarray = field(default_factory=lambda: np.zeros(0))      # km per load collecting
+    round_h: np.ndarray = field(default_factory=lambda: np.zeros(0))       # h per load collecting
 
     def __len__(self) -> int:
         return len(self.site)
@@ -140,6 +171,11 @@ class World:
     # depot legs: (fleet index, site index) -> km
     depot_km: dict[tuple[int, int], float] = field(default_factory=dict)
     disruptions: Disruptions = field(default_factory=Disruptions)
+    transfers: list[TransferInfo] = field(default_factory=list)
+    #: chains: (treatment index, material) -> where that product goes on to be treated
+    chains: dict[tuple[int, int], Onward] = field(default_factory=dict)
+    #: (site index, disposal index) -> km, for loads redirected by a full disposal site
+    disposal_km: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     warmup_days: int = 0         # simulated before the reported window (not reported)
     network: RoadNetwork | None = None
 

@@ -89,6 +89,7 @@ class TreatmentSite:
         self.committed = [0.0] * n_materials   # of which promised to a truck
         self.in_process = [0.0] * n_materials
         self.intake = [0.0] * n_materials      # cumulative t received
+        self.chain_in = [0.0] * n_materials    # of which from another treatment site (a chain)
         self.matured_in = [0.0] * n_materials  # cumulative input t whose batch matured
         self.produced = [0.0] * n_materials    # cumulative product t
         self.losses = 0.0                      # cumulative t lost in process
@@ -151,9 +152,12 @@ class TreatmentSite:
             d += 1
         self.projected += mass * self.yield_total
 
-    def receive(self, material: int, mass: float, start_day: int) -> None:
-        """A booked load arrives: its batch starts when its processing starts."""
+    def receive(self, material: int, mass: float, start_day: int, chained: bool = False) -> None:
+        """A booked load arrives: its batch starts when its processing starts. ``chained``:
+        it is another treatment site's product."""
         self.intake[material] += mass
+        if chained:
+            self.chain_in[material] += mass
         self.in_process[material] += mass
         delay = max(0.0, start_day - self.env.now) + self.residence_days
         if delay > 0:
@@ -189,6 +193,6 @@ class TreatmentSite:
 
     def finish(self) -> None:
         """After the run: the ledger and counters as numpy arrays."""
-        for name in ("booked", "store", "committed", "in_process", "intake", "matured_in", "produced"):
+        for name in ("booked", "store", "committed", "in_process", "intake", "chain_in", "matured_in", "produced"):
             setattr(self, name, np.array(getattr(self, name), dtype=float))
         self.closed = np.array(self.closed, dtype=bool)

@@ -47,7 +47,8 @@ def build_world(loaded: LoadedScenario, network: RoadNetwork | None = None,
         fleets=fleets, treatments=treatments, disposals=steps.compile_disposals(ix),
         supply=steps.compile_supply(ix, treatments), demand=steps.compile_demand(ix),
         residues=steps.compile_residues(ix), depot_km=depot_km, network=ix.network,
-        disruptions=steps.compile_disruptions(ix),
+        disruptions=steps.compile_disruptions(ix), transfers=steps.compile_transfers(ix),
+        chains=steps.compile_chains(ix), disposal_km=steps.compile_disposal_km(ix),
     )
 
 
