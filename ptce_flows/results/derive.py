@@ -136,6 +136,27 @@ def _merge_small(graph: SankeyGraph, column: int, keep: int, label_key: str, lan
         del graph.nodes[nid]
 
 
+def _site_nodes(g: SankeyGraph, results: ResultSet, c_treat: int, c_dest: int) -> None:
+    """One node per site: sources, transfer stations, treatment sites, destinations."""
+    for column, kind in ((0, "source"), (1, "transfer"), (c_treat, "treatment")):
+        for i, sid in enumerate(results.sites_of(kind)):
+            g.nodes[sid] = SankeyNode(sid, results.site_label(sid), column, kind, i)
+    dest_kinds = {"farm": 0, "outlet": 1, "disposal": 2}
+    for sid in results.sites_of("farm", "outlet", "disposal"):
+        g.nodes[sid] = SankeyNode(sid, results.site_label(sid), c_dest, results.kind(sid),
+                                  100 * dest_kinds[results.kind(sid)])
+
+
+def _transfer_links(g: SankeyGraph, results: ResultSet, transfers: list[str], at_transfer: str) -> None:
+    """Transfer stations forward to treatment (or, when full, disposal); what waits at the end."""
+    for r in results.flows:
+        if r["origin"] in transfers:
+            g.add(r["origin"], r["destination"], r["mass_t"], r["material"])
+    for k in transfers:
+        for m in results.series.materials(k, "transfer_stock"):
+            g.add(k, at_transfer, results.series.last(k, "transfer_stock", m), m)
+
+
 def sankey_graph(results: ResultSet, lang: str = "en", max_per_column: int = 9,
                  min_share: float = 0.001) -> SankeyGraph:
     """Nodes and links of the material-flow Sankey, in tonnes over the horizon.
@@ -160,27 +181,13 @@ def sankey_graph(results: ResultSet, lang: str = "en", max_per_column: int = 9,
     # with transfer stations, they take column 1 and the later columns move right by one
     c_treat = 2 if transfers else 1
     c_prod, c_dest = c_treat + 1, c_treat + 2
-    for i, s in enumerate(sources):
-        g.nodes[s] = SankeyNode(s, results.site_label(s), 0, "source", i)
-    for i, t in enumerate(transfers):
-        g.nodes[t] = SankeyNode(t, results.site_label(t), 1, "transfer", i)
-    for i, t in enumerate(treatments):
-        g.nodes[t] = SankeyNode(t, results.site_label(t), c_treat, "treatment", i)
-    dest_kinds = {"farm": 0, "outlet": 1, "disposal": 2}
-    for sid in results.sites_of("farm", "outlet", "disposal"):
-        g.nodes[sid] = SankeyNode(sid, results.site_label(sid), c_dest, results.kind(sid),
-                                  100 * dest_kinds[results.kind(sid)])
+    _site_nodes(g, results, c_treat, c_dest)
     # sources -> treatment / disposal
     for r in flows:
         if r["origin"] in sources:
             g.add(r["origin"], r["destination"], r["mass_t"], r["material"])
     not_collected, at_transfer = "_not_collected", "_at_transfer"
-    for r in flows:  # transfer stations forward to treatment (or, when full, disposal)
-        if r["origin"] in transfers:
-            g.add(r["origin"], r["destination"], r["mass_t"], r["material"])
-    for k in transfers:
-        for m in results.series.materials(k, "transfer_stock"):
-            g.add(k, at_transfer, results.series.last(k, "transfer_stock", m), m)
+    _transfer_links(g, results, transfers, at_transfer)
     for s in sources:
         for m in results.series.materials(s, "source_stock"):
             g.add(s, not_collected, results.series.last(s, "source_stock", m), m)
@@ -215,13 +222,12 @@ def sankey_graph(results: ResultSet, lang: str = "en", max_per_column: int = 9,
             g.add(at_start, f"_mat_{m}", float(value), m)
     for i, m in enumerate(results.materials):
         g.nodes[f"_mat_{m}"] = SankeyNode(f"_mat_{m}", results.material_label(m), c_prod, "material", i)
-    g.nodes[not_collected] = SankeyNode(not_collected, tr("sankey.not_collected", lang), 1, "stock", 1e7)
-    g.nodes[at_transfer] = SankeyNode(at_transfer, tr("sankey.at_transfer", lang), c_treat, "stock", 1e7)
-    g.nodes[losses] = SankeyNode(losses, tr("sankey.losses", lang), c_prod, "loss", 1e7)
-    g.nodes[in_process] = SankeyNode(in_process, tr("sankey.in_process", lang), c_prod, "stock", 1e7 + 1)
-    g.nodes[stored] = SankeyNode(stored, tr("sankey.stored", lang), c_dest, "stock", 1e7)
-    g.nodes[chained] = SankeyNode(chained, tr("sankey.chained", lang), c_dest, "stock", 1e7 + 1)
-    g.nodes[at_start] = SankeyNode(at_start, tr("sankey.at_start", lang), 0, "stock", 1e7)
+    for nid, key, column, kind, order in (
+            (not_collected, "not_collected", 1, "stock", 1e7), (at_transfer, "at_transfer", c_treat, "stock", 1e7),
+            (losses, "losses", c_prod, "loss", 1e7), (in_process, "in_process", c_prod, "stock", 1e7 + 1),
+            (stored, "stored", c_dest, "stock", 1e7), (chained, "chained", c_dest, "stock", 1e7 + 1),
+            (at_start, "at_start", 0, "stock", 1e7)):
+        g.nodes[nid] = SankeyNode(nid, tr(f"sankey.{key}", lang), column, kind, order)
     total = sum(link.value for link in g.links if g.nodes.get(link.source) and g.nodes[link.source].column == 0)
     g.links = [link for link in g.links if link.value >= min_share * max(total, 1e-9)]
     used = {link.source for link in g.links} | {link.target for link in g.links}
