@@ -201,31 +201,49 @@ def test_organic_vallee_tonnages_per_inhabitant():
     food = intake(OV, None, "belesta_platform") - 56 * TM_POPULATION / 1000
     # food waste: close to Cler Verts' 20 kt/yr of biowaste, mostly from the Toulouse area
     assert 15_000 < food < 21_000
-    # the separately collected stream is all diverted; the residual (0.8 of the food waste,
-    # about 48 kt: 818,491 x 73 kg x 0.8) goes to the incinerators
+    # the separately collected stream is all diverted; the residual: 0.8 of 818,491 x 73 kg
+    # stays in the household bin (47.8 kt); the diversion rate is measured against the whole
+    # potential
     assert k["diverted_t"] / (k["generated_t"] - k["residual_t"]) > 0.99
-    assert k["residual_t"] == pytest.approx(TM_POPULATION * 73 * 0.8 / 1000, rel=0.02)
-    assert k["diversion_rate"] == pytest.approx(k["diverted_t"] / k["generated_t"], abs=1e-6)
+    assert k["residual_t"] == pytest.approx(TM_POPULATION * 73 * 0.8 / 1000, rel=0.03)
+    assert k["diversion_rate"] == pytest.approx(k["diverted_t"] / k["generated_t"], rel=1e-6)
+    assert 0.5 < k["diversion_rate"] < 0.6
+
+
+def test_organic_vallee_collection_runs_through_rounds_and_a_transfer():
+    s = summary(OV)
+    k = s["kpis"]
+    # every collected tonne is bulked at the transfer station, then hauled on in full loads
+    assert k["transferred_t"] == pytest.approx(k["collected_t"], rel=0.01)
+    assert s["by_fleet"]["walking_floor"]["trips"] > 0 and s["by_fleet"]["bulk_biowaste"]["trips"] > 0
+    assert k["round_km"] > 50_000
+    # the bins' rounds: ~12 FTE per 10 kt collected (ORDIF, residual waste, Ile-de-France)
+    bins = s["by_fleet"]["bin_collection"]
+    food_collected = sum(row["mass_t"] for row in run(OV, None)[1] if row["fleet"] == "bin_collection")
+    assert 8 < bins["jobs_fte"] / food_collected * 10_000 < 16
+    # with the transfer, transport CO2 falls to about half of the direct hauls (issue 12: ~665 t)
+    assert 500 < k["co2_t"] < 750
 
 
 def test_organic_vallee_jobs_and_yield_match_cited_factors():
     s = summary(OV)
     diverted_kt = s["kpis"]["diverted_t"] / 1000
     composting = s["jobs"]["by_activity"]["co_composting"]["fte"]
-    assert 4.0 < composting / diverted_kt * 10 < 7.0       # ILSR 4.1 - GAIA 7 FTE per 10 kt
+    # below Cler Verts' 4.4 FTE per 10 kt for all its activities, its own drivers included
+    assert 3.0 < composting / diverted_kt * 10 < 4.4
     produced = s["products_t"]["compost"]
     start, end = s["start_stock_t"], s["end_stock_t"]
     # what matured in the reported year: the year's intake plus the windrows it opened with,
-    # minus those it closed with, at 0.40 t of compost per t
+    # minus those it closed with, at 0.30 t of compost per t (Cler Verts)
     matured = s["kpis"]["diverted_t"] + start["in_process_t"] - end["in_process_t"]
-    assert produced == pytest.approx(0.40 * matured, rel=1e-6)
+    assert produced == pytest.approx(0.30 * matured, rel=1e-6)
     # a running year (after the warm-up): the windrows and the compost store end the year
-    # within a few % of where they started, so a year's compost is 0.40 of a year's intake
+    # within a few % of where they started, so a year's compost is 0.30 of a year's intake
     assert end["in_process_t"] == pytest.approx(start["in_process_t"], rel=0.05)
     assert end["stored_t"] == pytest.approx(start["stored_t"], rel=0.05)
-    assert produced == pytest.approx(0.40 * s["kpis"]["diverted_t"], rel=0.01)
-    # compost is spread, not stockpiled: what was made reached the farms, and it covers
-    # ~97 % of their demand (7,926 ha x 10 t/ha every 3 years = 26.4 kt/yr)
+    assert produced == pytest.approx(0.30 * s["kpis"]["diverted_t"], rel=0.01)
+    # compost is spread, not stockpiled: what was made reached the farms; at 0.30 it covers
+    # ~73 % of their demand (7,926 ha x 10 t/ha every 3 years = 26.4 kt/yr)
     assert s["kpis"]["delivered_t"] > 0.98 * produced
     from ptce_flows.scenario import load_scenario
 
@@ -233,7 +251,32 @@ def test_organic_vallee_jobs_and_yield_match_cited_factors():
              if site.kind == "farm"]
     demand = sum(d.area_ha * d.t_per_ha / d.every_years for d in farms)
     assert demand == pytest.approx(26_419, abs=1)
-    assert 0.9 * demand < s["kpis"]["delivered_t"] < demand
+    assert 0.65 * demand < s["kpis"]["delivered_t"] < 0.8 * demand
+    assert s["kpis"]["unmet_demand_t"] == pytest.approx(demand - s["kpis"]["delivered_t"], rel=0.02)
+
+
+def test_organic_vallee_windows_follow_the_nitrates_calendar():
+    """Type I compost: never 15 Nov-15 Jan before autumn crops (days 319-365, 1-15), never
+    1 Jul-15 Jan before spring crops (days 182-365, 1-15); raw digestate (type II) is spread
+    every year and never 1 Oct-15 Jan before autumn crops in ex-Midi-Pyrénées."""
+    from ptce_flows.scenario import load_scenario
+
+    def closed(windows, first, last):
+        return all(not (a <= day <= b) for a, b in windows for day in range(first, last + 1))
+
+    for variant in (None, "digestion"):
+        for sid, site in load_scenario(OV, variant=variant).spec.sites.items():
+            if site.kind != "farm":
+                continue
+            compost = site.demand["compost"]
+            assert closed(compost.windows, 1, 15), sid
+            assert closed(compost.windows, 319, 365), sid
+            if sid.endswith("_spring"):
+                assert closed(compost.windows, 182, 365), sid
+            if "digestate" in site.demand:
+                digestate = site.demand["digestate"]
+                assert digestate.every_years == 1 and sid.endswith("_autumn")
+                assert closed(digestate.windows, 1, 15) and closed(digestate.windows, 274, 365), sid
 
 
 def test_organic_vallee_layouts_tell_their_story():
@@ -242,13 +285,22 @@ def test_organic_vallee_layouts_tell_their_story():
     assert city["co2_t"] < two["co2_t"] < base["co2_t"]
     for k in (city, two):
         assert k["diverted_t"] == pytest.approx(base["diverted_t"], rel=1e-3)
+    bound = summary(OV, "no_ptce")["kpis"]
+    assert bound["diverted_t"] == 0 and bound["delivered_t"] == 0
+    assert bound["disposed_t"] == pytest.approx(base["diverted_t"] + base["disposed_t"], rel=1e-3)
+    assert bound["jobs_fte"] < base["jobs_fte"]
+    # today: green waste (~46 kt) and the large producers' food waste (~6 kt) composted, all
+    # the households' food waste (~60 kt) in the residual bin and burnt
     quo = summary(OV, "status_quo")["kpis"]
-    assert quo["diverted_t"] == 0 and quo["delivered_t"] == 0
-    assert quo["disposed_t"] == pytest.approx(base["diverted_t"] + base["disposed_t"], rel=1e-3)
-    assert quo["jobs_fte"] < base["jobs_fte"]
+    assert 50_000 < quo["diverted_t"] < 55_000
+    assert quo["residual_t"] == pytest.approx(TM_POPULATION * 73 / 1000, rel=0.03)
+    assert quo["disposed_t"] == pytest.approx(quo["residual_t"], rel=1e-6)
+    assert quo["co2_t"] < base["co2_t"]
     green_only = summary(OV, "green_waste_only")["kpis"]
-    # the food waste collected separately (~18 kt) goes to the incinerators, beside the residual
-    assert 15_000 < green_only["disposed_t"] - green_only["residual_t"] < 21_000
+    # the households' food waste stays in the residual bin, the producers' goes to the
+    # incinerators: only green waste is composted
+    assert green_only["residual_t"] == pytest.approx(TM_POPULATION * 73 / 1000, rel=0.03)
+    assert green_only["diverted_t"] == pytest.approx(TM_POPULATION * 56 / 1000, rel=0.03)
     digestion = summary(OV, "digestion")
     assert digestion["products_t"]["digestate"] > 0 and digestion["kpis"]["delivered_t"] > base["delivered_t"]
 
@@ -261,9 +313,9 @@ def test_cluster_jura_sorting_matches_the_sydom():
     per_10kt = sorting["fte"] / sorted_t * 10_000
     assert 24 <= per_10kt <= 29                             # France 24 (2011), SYDOM ~28, Juratri 29
     assert sorting["insertion_fte"] / sorting["fte"] == pytest.approx(0.43)   # Juratri 60/140
-    # diverted per SICTOM inhabitant: blue bin 67.8 + green 68 + wood 20 kg, of 80,806
+    # diverted per SICTOM inhabitant: green 68 + wood 20 kg, of ~83,000
     sictom = sum(intake(JURA, None, site) for site in ("juratri_wood", "compost_platform"))
-    assert 85 * 80.806 < sictom < 91 * 80.806
+    assert 85 * 83.0 < sictom < 91 * 83.0
     k = s["kpis"]
     assert k["residues_disposed_t"] / k["produced_t"] < 0.2   # rejects ~0.2 of the sorted mass
 
@@ -278,5 +330,15 @@ def test_cluster_jura_variants_tell_their_story():
     base = summary(JURA)["kpis"]
     decentral = summary(JURA, "decentralised_composting")["kpis"]
     assert decentral["co2_t"] < base["co2_t"]
-    quo = summary(JURA, "status_quo")["kpis"]
-    assert quo["diverted_t"] == 0 and quo["insertion_fte"] < 1
+    bound = summary(JURA, "no_ptce")["kpis"]
+    assert bound["diverted_t"] == 0 and bound["insertion_fte"] < 1
+    # the Lons incinerator is full (40 kt/yr, 41 kt burnt in 2024): it takes only the ~5 kt
+    # left for the modelled flows and the landfill takes the rest
+    to_uve = intake(JURA, "no_ptce", "uve_lons")
+    assert to_uve <= 5_000 + 1e-6
+    assert intake(JURA, "no_ptce", "landfill_courlaoux") > 25_000
+    assert bound["disposal_refused_t"] > 0
+    # without the assumption that Juratri staffs the SYDOM centre, ~30 insertion FTE go
+    no_juratri = summary(JURA, "no_juratri_sorting")["kpis"]
+    assert no_juratri["jobs_fte"] == pytest.approx(base["jobs_fte"])
+    assert base["insertion_fte"] - no_juratri["insertion_fte"] > 25

@@ -137,9 +137,10 @@ def plot_sankey(results: ResultSet, ax=None, lang: str = "en", graph: SankeyGrap
     _draw_labels(ax, graph, cols, values, boxes, label_h, lang, top_y)
     column_x, _widths, stages = _layout(graph)
     for c, key in enumerate(stages):
-        if cols[c]:
+        if cols[c]:  # five columns leave less room: smaller titles ("Products and residues")
             ax.text(column_x[c] + NODE_W / 2.0, 0.995, tr(f"sankey.stage.{key}", lang), ha="center",
-                    va="top", fontsize=FONT_SIZE, fontweight="bold", color="#555555")
+                    va="top", fontsize=FONT_SIZE - (1.5 if len(stages) == 5 else 0.0),
+                    fontweight="bold", color="#555555")
     return ax
 
 

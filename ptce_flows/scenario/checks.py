@@ -24,7 +24,8 @@ def _unknown(what: str, name: str, known) -> tuple[str, str]:
     known = list(known)
     guess = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     message = f"unknown {what} '{name}'" + (f"; did you mean '{guess[0]}'?" if guess else "")
-    allowed = f"known {what}s: {', '.join(known)}" if known else f"no {what}s are defined"
+    plural = " or ".join(w + "s" for w in what.split(" or "))   # "treatment sites or transfer stations"
+    allowed = f"known {plural}: {', '.join(known)}" if known else f"no {plural} are defined"
     return message, allowed
 
 
