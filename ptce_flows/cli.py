@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--report", action="store_true",
                    help="also write the figures and the PDF/HTML report into the results folder")
-    p.add_argument("--lang", choices=("en", "fr"), help="language of the report (with --report; default en)")
+    p.add_argument("--lang", choices=("en", "fr"),
+                   help="language of results.xlsx, the summary printed and the report (default en)")
 
     p = sub.add_parser("report", help="figures and PDF/HTML report of a results folder (English or French)")
     p.add_argument("results", metavar="RESULTS_DIR", help="a folder written by `ptce-flows run`")
@@ -194,8 +195,6 @@ def cmd_run(args) -> int:
     from ptce_flows.reports.run_output import default_out_dir, write_run
     from ptce_flows.scenario import load_scenario
 
-    if args.lang and not args.report:
-        raise UsageError("--lang sets the language of the report: add --report")
     _check_backend(args)
     overrides = dict(parse_param(p) for p in args.param)
     if args.days is not None:
@@ -220,7 +219,7 @@ def cmd_run(args) -> int:
     from ptce_flows.reports.files import forcing
 
     with forcing(args.force):
-        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
+        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption, lang=args.lang or "en")
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
                                spec=loaded.spec)

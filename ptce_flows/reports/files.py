@@ -48,9 +48,9 @@ PACKAGE = "ptce-flows"
 MAX_MANIFEST_BYTES = 1 << 20
 LANGS = ("en", "fr")
 RUN_FILES = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml",
-             MANIFEST)
+             "results.xlsx", MANIFEST)
 COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replications.csv", "comparison.json",
-                    MANIFEST)
+                    "results.xlsx", MANIFEST)
 #: the figures a report may write (kept equal to ``plotting.figures.FIGURES`` by a test: this
 #: module must not import matplotlib)
 REPORT_FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport", "climate", "costs")
