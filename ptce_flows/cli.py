@@ -23,6 +23,7 @@ from ptce_flows.cli_options import (
     seed_option,
 )
 from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError, printable
+from ptce_flows.i18n import fmt_number, tr
 
 
 def _print(*parts, file=None) -> None:
@@ -191,7 +192,7 @@ def cmd_run(args) -> int:
     from ptce_flows.experiment import run_scenario
     from ptce_flows.experiment.faults import cost_of_disruptions
     from ptce_flows.metrics.aggregate import summary_dict
-    from ptce_flows.reports.console import ProgressBar, disruption_table, headline_table
+    from ptce_flows.reports.console import ProgressBar, StepProgress, disruption_table, headline_table
     from ptce_flows.reports.run_output import default_out_dir, write_run
     from ptce_flows.scenario import load_scenario
 
@@ -223,17 +224,30 @@ def cmd_run(args) -> int:
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
                                spec=loaded.spec)
-        _print(headline_table(summary))
+        lang = args.lang or "en"
+        _print(headline_table(summary, lang, _run_title(loaded, lang)))
         if disruption is not None:
             _print(disruption_table(disruption))
-        _print(f"\nResults in {out}/ ({time.perf_counter() - started:.2f} s)")
+        _print("\n" + tr("console.results", lang, out=out, s=fmt_number(time.perf_counter() - started, lang, 2)))
     if args.report:
         from ptce_flows.reports.report import write_report
 
-        written = write_report(out, args.lang or "en", source_text=loaded.text, force=args.force)
+        bar = None if args.quiet else StepProgress(10, "figures")
+        try:
+            written = write_report(out, args.lang or "en", source_text=loaded.text, force=args.force, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
         if not args.quiet:
             _print(_report_line(out, written))
     return 0
+
+
+def _run_title(loaded, lang: str) -> str:
+    from ptce_flows.i18n import label_text
+
+    title = label_text(loaded.spec.label, lang, loaded.spec.name)
+    return f"{title} [{loaded.variant}]" if loaded.variant else title
 
 
 def _report_line(out: Path, written: list[Path]) -> str:
@@ -245,9 +259,16 @@ def _report_line(out: Path, written: list[Path]) -> str:
 def cmd_report(args) -> int:
     from ptce_flows.reports.report import write_report
 
+    from ptce_flows.reports.console import StepProgress
+
     started = time.perf_counter()
     out = Path(args.results)
-    written = write_report(out, args.lang, args.formats, dpi=args.dpi, force=args.force)
+    bar = None if args.quiet else StepProgress(10, "figures")
+    try:
+        written = write_report(out, args.lang, args.formats, dpi=args.dpi, force=args.force, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     if not args.quiet:
         _print(f"{_report_line(out, written)} ({time.perf_counter() - started:.1f} s)")
     return 0

@@ -22,6 +22,7 @@ from pathlib import Path
 from ptce_flows import __version__
 from ptce_flows.experiment.plans import Comparison, format_value
 from ptce_flows.metrics.differences import BENEFITS, BETTER, COMPARE_KPIS
+from ptce_flows.reports.compare_workbook import layout_labels, write_comparison_workbook
 from ptce_flows.reports.files import atomic_dir, write_csv, write_json
 
 BETTER_TEXT = {1: "higher", -1: "lower", 0: ""}
@@ -177,6 +178,7 @@ def write_comparison(comp: Comparison, out_dir: str | Path, command: list[str],
             write_csv(tmp / name, blank, _columns(comp, rows))
         write_json(tmp / "comparison.json", comparison_doc(comp))
         write_json(tmp / "manifest.json", manifest(comp, command, cache_dir))
+        write_comparison_workbook(tmp / "results.xlsx", comp, lang)
         if figures:
             write_figures(comp, tmp / "figures", lang)
     return Path(out_dir)
@@ -192,7 +194,9 @@ def write_figures(comp: Comparison, folder: Path, lang: str = "en") -> list[Path
     )
 
     folder.mkdir(parents=True, exist_ok=True)
-    rows = comparison_rows(comp)
+    names = layout_labels(comp, lang)   # layouts by their label, not their id
+    rows = [{**r, "layout": names[r["layout"]]} for r in comparison_rows(comp)]
+    baseline = names[comp.plan.baseline]
     written: list[Path] = []
     if comp.plan.kind == "sweep":
         # axes are the parameters that take several values (one value is a fixed change)
@@ -202,9 +206,10 @@ def write_figures(comp: Comparison, folder: Path, lang: str = "en") -> list[Path
         if fig is not None:
             written += save_figure(fig, folder / "sweep")
         return written
-    figures = {"comparison": comparison_figure(rows, comp.plan.baseline, lang=lang)}
+    figures = {"comparison": comparison_figure(rows, baseline, lang=lang)}
     if len(comp.plan.layouts) > 1:
-        figures["benefits"] = benefits_figure(benefit_rows(comp), comp.plan.baseline, lang=lang)
+        benefits = [{**r, "layout": names[r["layout"]]} for r in benefit_rows(comp)]
+        figures["benefits"] = benefits_figure(benefits, baseline, lang=lang)
     for name, fig in figures.items():
         if fig is not None:   # None: no finished run to draw
             written += save_figure(fig, folder / name)

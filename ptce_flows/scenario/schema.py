@@ -66,7 +66,26 @@ MAX_T_PER_YEAR = MAX_T_PER_DAY * 365
 MIN_CAPACITY_T_PER_DAY = 0.01        # 10 kg/day: below it a load books the site for years
 MAX_STORAGE_T = 10_000_000.0
 Tonnes = Annotated[float, Field(ge=0.0, le=MAX_T_PER_YEAR)]
-Description = Annotated[str, Field(max_length=5000)]
+MAX_DESCRIPTION = 5000
+
+
+def _check_description(value: Any) -> str | dict[str, str]:
+    if isinstance(value, str):
+        if len(value) > MAX_DESCRIPTION:
+            raise ValueError(f"a description is a text of at most {MAX_DESCRIPTION} characters")
+        return value
+    if isinstance(value, dict) and value:
+        for lang, text in value.items():
+            if lang not in ("en", "fr"):
+                raise ValueError(f"unknown language '{lang}' in the description (allowed: en, fr)")
+            if not isinstance(text, str) or len(text) > MAX_DESCRIPTION:
+                raise ValueError(f"description.{lang} must be a text of at most {MAX_DESCRIPTION} characters")
+        return dict(value)
+    raise ValueError("a description is a text, or one text per language: {en: ..., fr: ...}")
+
+
+#: a text, either one or one per language: ``{en: ..., fr: ...}`` (``i18n.label_text`` picks one)
+Description = Annotated[Any, PlainValidator(_check_description)]
 
 
 class Spec(BaseModel):
@@ -305,6 +324,7 @@ DisruptionSpec = Annotated[
 
 class VariantSpec(Spec):
     description: Description = ""
+    label: Label | None = None
     extends: Id | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     remove: list[str] = Field(default_factory=list)
@@ -406,6 +426,7 @@ class CostsSpec(Spec):
 
 class ScenarioSpec(Spec):
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    label: Label | None = None
     description: Description = ""
     horizon_days: Annotated[int, Field(ge=1, le=36500)] = default("horizon_days")
     warmup_days: Annotated[int, Field(ge=0, le=3650)] = default("warmup_days")
