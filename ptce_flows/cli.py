@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="language of results.xlsx, the summary printed and the report (default en)")
 
     p = sub.add_parser("report", help="figures and PDF/HTML report of a results folder (English or French)")
-    p.add_argument("results", metavar="RESULTS_DIR", help="a folder written by `ptce-flows run`")
+    p.add_argument("results", metavar="RESULTS_DIR",
+                   help="a folder written by `ptce-flows run`, or by `compare`/`sweep` (the comparison's report)")
     p.add_argument("--lang", choices=("en", "fr"), default="en", help="language (default en)")
     p.add_argument("--formats", nargs="+", metavar="FORMAT", default=None,
                    help="any of png svg pdf html (default: all)")
@@ -259,13 +260,17 @@ def _report_line(out: Path, written: list[Path]) -> str:
 def cmd_report(args) -> int:
     from ptce_flows.reports.report import write_report
 
+    from ptce_flows.reports.compare_report import is_comparison, write_comparison_report
     from ptce_flows.reports.console import StepProgress
 
     started = time.perf_counter()
     out = Path(args.results)
     bar = None if args.quiet else StepProgress(10, "figures")
     try:
-        written = write_report(out, args.lang, args.formats, dpi=args.dpi, force=args.force, progress=bar)
+        if is_comparison(out):
+            written = write_comparison_report(out, args.lang, force=args.force, progress=bar)
+        else:
+            written = write_report(out, args.lang, args.formats, dpi=args.dpi, force=args.force, progress=bar)
     finally:
         if bar is not None:
             bar.close()

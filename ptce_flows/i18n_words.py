@@ -100,6 +100,26 @@ WORDS: dict[str, dict[str, str]] = {
     "console.warm": {"en": " after {n} days of warm-up", "fr": " après {n} jours de mise en régime"},
     "console.mean": {"en": "mean", "fr": "moyenne"},
     "console.results": {"en": "Results in {out}/ ({s} s)", "fr": "Résultats dans {out}/ ({s} s)"},
+    # the report of a comparison (reports.compare_report)
+    "compare.title": {"en": "Layouts compared", "fr": "Comparaison d'implantations"},
+    "layout.base": {"en": "Base layout", "fr": "Implantation de base"},
+    "compare.fig_kpis": {"en": "Key figures by layout", "fr": "Chiffres clés par implantation"},
+    "compare.fig_sweep": {"en": "Key figures along the sweep", "fr": "Chiffres clés le long du balayage"},
+    "compare.layouts": {"en": "Layouts", "fr": "Implantations"},
+    "compare.maps": {"en": "The layouts side by side", "fr": "Les implantations côte à côte"},
+    "compare.maps_note": {"en": "Sites of each layout by kind; roads of the scenario in light grey.",
+                          "fr": "Sites de chaque implantation par type ; routes du scénario en gris clair."},
+    "compare.benefits": {"en": "Benefits against the baseline", "fr": "Gains par rapport à la référence"},
+    "compare.intro": {
+        "en": "Every layout is simulated {n} time(s) with the same random numbers (seed {seed}); the "
+              "baseline is “{b}”.",
+        "fr": "Chaque implantation est simulée {n} fois avec les mêmes nombres aléatoires (graine {seed}) ; "
+              "la référence est « {b} »."},
+    "compare.ci_note": {
+        "en": "Mean over the replications; in brackets the 95 % confidence interval. Benefits are paired "
+              "differences to the baseline, positive is better.",
+        "fr": "Moyenne sur les réplications ; entre crochets l'intervalle de confiance à 95 %. Les gains sont "
+              "des différences appariées avec la référence, positif = mieux."},
     # better direction in tables
     "better.more": {"en": "more is better", "fr": "plus = mieux"},
     "better.less": {"en": "less is better", "fr": "moins = mieux"},

@@ -137,7 +137,7 @@ def _layouts_of_file(file: str, wanted: Callable[[str], bool], name_of: Callable
         info = variants.get(variant) if variant else None
         description = (info.get("description") if isinstance(info, dict) else None) or (
             loaded.spec.description if variant is None else "")
-        label = info.get("label") if isinstance(info, dict) else loaded.spec.label
+        label = info.get("label") if isinstance(info, dict) else None
         layouts.append(Layout(name, loaded, scenario_key(loaded), description or "", label=label))
     if problems:
         raise ScenarioError(problems)

@@ -100,6 +100,7 @@ def comparison_doc(comp: Comparison) -> dict:
         loaded = layout.loaded
         layouts.append({
             "name": layout.name,
+            "label": layout.label,
             "description": layout.description,
             "scenario": loaded.spec.name,
             "file": loaded.file,
@@ -108,9 +109,13 @@ def comparison_doc(comp: Comparison) -> dict:
             "replications": len(comp.runs[layout.name]),
             "kpis": comp.table["layouts"][layout.name],
             "benefits": comp.table["benefits"][layout.name],
+            "map": map_data(loaded.spec) if plan.kind == "compare" else None,
         })
+    first = plan.layouts[0].loaded.spec
     return {
         "kind": plan.kind,
+        "scenario": first.name,
+        "scenario_label": first.label,
         "files": plan.files,
         "seed": plan.seed,
         "replications": plan.replications,
@@ -124,6 +129,19 @@ def comparison_doc(comp: Comparison) -> dict:
         "ranking": comp.ranking,
         "failures": [{"layout": f.label, "replication": f.replication, "seed": f.seed, "error": f.error}
                      for f in comp.failures],
+    }
+
+
+def map_data(spec) -> dict:
+    """What the comparison report draws a layout's map from: its sites (kind, label,
+    location), roads and road nodes, materials (``report COMPARE_DIR``)."""
+    return {
+        "name": spec.name, "label": spec.label, "description": spec.description,
+        "sites": {sid: {"kind": site.kind, "label": site.label, "location": list(site.location)}
+                  for sid, site in spec.sites.items()},
+        "roads": [list(road) for road in spec.roads],
+        "nodes": {nid: list(loc) for nid, loc in spec.nodes.items()},
+        "materials": {mid: {"label": m.label} for mid, m in spec.materials.items()},
     }
 
 

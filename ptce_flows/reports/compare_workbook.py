@@ -17,7 +17,9 @@ _BETTER = {1: "better.more", -1: "better.less", 0: "better.neither"}
 def layout_labels(comp: Comparison, lang: str = "en") -> dict[str, str]:
     """Each layout's name -> its label in ``lang`` (the variant's ``label``, else the name);
     names are kept where two labels would be the same."""
-    labels = {lay.name: label_text(lay.label, lang, lay.name) for lay in comp.plan.layouts}
+    from ptce_flows.reports.compare_report import base_name
+
+    labels = {lay.name: label_text(lay.label, lang, base_name(lay.name, lang)) for lay in comp.plan.layouts}
     seen: dict[str, int] = {}
     for text in labels.values():
         seen[text] = seen.get(text, 0) + 1
