@@ -25,6 +25,10 @@ _UNIT_FORMAT = {"t": "0.0", "km": "0", "t.km": "0", "t CO2e": "0.0", "FTE": "0.0
                 "EUR/t": "0.00", "EUR/inhabitant/year": "0.00", "-": "int"}
 
 
+#: farm and outlet series shown one by one up to this many; beyond, summed per material
+MAX_SITE_COLUMNS = 60
+
+
 def _with_unit(text: str, unit: str, lang: str) -> str:
     shown = unit_label(unit, lang)
     return f"{text} ({shown})" if shown else text
@@ -111,27 +115,36 @@ def fleet_sheet(results: ResultSet, lang: str) -> Sheet:
 
 def daily_sheet(results: ResultSet, world, runs, lang: str) -> Sheet:
     """One row per day; one column per series of a site that is not a source, and per
-    material the sum over every source of what waits there (means over replications)."""
+    material the sum over every source of what waits there (means over replications). With
+    more than :data:`MAX_SITE_COLUMNS` farm and outlet series, deliveries are summed too."""
     meta = runs[0].series
     mean = np.mean(np.stack([run.levels for run in runs]), axis=0) if len(runs) > 1 else runs[0].levels
     site_idx = np.asarray(meta.site)
     kinds = np.array(world.site_kind)[site_idx] if len(site_idx) else np.array([], dtype=str)
     columns: list[tuple[str, str, np.ndarray]] = []   # (label, unit, values)
     order = sorted(range(len(site_idx)), key=lambda j: (world.sites[site_idx[j]], meta.material[j], meta.quantity[j]))
+    # farms and outlets one by one while they are few; beyond, summed like the sources
+    grouped = {"source"} | ({"farm", "outlet"} if np.isin(kinds, ["farm", "outlet"]).sum() > MAX_SITE_COLUMNS
+                            else set())
     for j in order:
-        if kinds[j] == "source":
+        if kinds[j] in grouped:
             continue
         site = world.sites[site_idx[j]]
         label = f"{results.site_label(site)}{colon(lang)}{tr('qty.' + meta.quantity[j], lang)}"
         if meta.material[j] >= 0:
             label += f", {results.material_label(world.materials[meta.material[j]]).lower()}"
         columns.append((label, "t/day" if meta.flow[j] else "t", mean[:, j]))
-    for m, material in enumerate(world.materials):
-        chosen = [j for j in range(len(site_idx)) if kinds[j] == "source" and meta.material[j] == m]
-        if chosen:
-            label = (f"{tr('all_sources', lang)}{colon(lang)}{tr('qty.source_stock', lang)}, "
-                     f"{results.material_label(material).lower()}")
-            columns.append((label, "t", mean[:, chosen].sum(axis=1)))
+    for kind, quantity, unit in (("source", "source_stock", "t"), ("farm", "delivered", "t/day"),
+                                 ("outlet", "delivered", "t/day")):
+        if kind not in grouped:
+            continue
+        for m, material in enumerate(world.materials):
+            chosen = [j for j in range(len(site_idx)) if kinds[j] == kind and meta.material[j] == m
+                      and meta.quantity[j] == quantity]
+            if chosen:
+                label = (f"{tr('kinds.' + kind, lang)}{colon(lang)}{tr('qty.' + quantity, lang)}, "
+                         f"{results.material_label(material).lower()}")
+                columns.append((label, unit, mean[:, chosen].sum(axis=1)))
     days = mean.shape[0]
     doys = np.asarray(day_of_year(np.arange(days), results.start_day_of_year)).tolist()
     cols = [Column(tr("col.day", lang), "int", 12), Column(tr("col.day_of_year", lang), "int", 10)]
