@@ -355,10 +355,10 @@ def _run_comparison(args, plan) -> int:
     with forcing(args.force):
         write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
     if not args.quiet:
-        _print(console_summary(comp))
+        _print(console_summary(comp, args.lang))
         ex = comp.execution
-        _print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused; "
-               f"{ex.wall_time_s:.2f} s)")
+        _print("\n" + tr("console.runs", args.lang, out=out, n=plan.runs, computed=ex.computed, reused=ex.reused,
+                         s=fmt_number(ex.wall_time_s, args.lang, 2)))
     return 0
 
 

@@ -120,6 +120,8 @@ WORDS: dict[str, dict[str, str]] = {
               "differences to the baseline, positive is better.",
         "fr": "Moyenne sur les réplications ; entre crochets l'intervalle de confiance à 95 %. Les gains sont "
               "des différences appariées avec la référence, positif = mieux."},
+    "console.runs": {"en": "Results in {out}/ ({n} runs: {computed} computed, {reused} reused; {s} s)",
+                     "fr": "Résultats dans {out}/ ({n} simulations\u202f: {computed} calculées, {reused} reprises\u202f; {s} s)"},
     # better direction in tables
     "better.more": {"en": "more is better", "fr": "plus = mieux"},
     "better.less": {"en": "less is better", "fr": "moins = mieux"},

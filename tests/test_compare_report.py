@@ -80,3 +80,14 @@ def test_progress_only_on_a_terminal():
         s(1, "map")
         s.close()
     assert "1/3 figures | map" in steps.getvalue() and quiet.getvalue() == ""
+
+
+def test_compare_terminal_summary_in_french(compared):
+    scenario = compared.parent / "loop.yaml"
+    proc = run_cli("compare", str(scenario), "--days", "20", "--replications", "2", "--out", str(compared),
+                   "--lang", "fr")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Plateforme éloignée" in out and "far_platform" not in out and "Tonnes-km évitées (t·km)" in out
+    assert "4 reprises" in out   # the runs of the fixture are reused
+    assert "\u2212" in out and not re.search(r"\b(layout|baseline|Ranking|Benefits|runs)\b", out)

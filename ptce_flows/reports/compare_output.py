@@ -258,8 +258,13 @@ def _interval(stat: dict, unit: str, sign: bool = False) -> str:
     return text
 
 
-def console_summary(comp: Comparison) -> str:
-    """Ranking and benefits as plain-text tables for the terminal."""
+def console_summary(comp: Comparison, lang: str = "en") -> str:
+    """Ranking and benefits as plain-text tables for the terminal; in French, the key figures
+    and benefits of the comparison report (layouts by their label)."""
+    if lang != "en":
+        from ptce_flows.reports.compare_report import text_summary
+
+        return text_summary(comparison_doc(comp), lang)
     plan = comp.plan
     kpi = plan.rank_by
     unit = COMPARE_KPIS[kpi]

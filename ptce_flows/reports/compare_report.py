@@ -85,6 +85,23 @@ def tables(doc: dict, lang: str) -> tuple[list[str], list[list[str]], list[str],
     return head, rows, bhead, brows if others else []
 
 
+def text_summary(doc: dict, lang: str) -> str:
+    """The key figures and the benefits as terminal tables (the report's tables, in ``lang``)."""
+    head, rows, bhead, brows = tables(doc, lang)
+    lines = [_intro(doc, lang), "", tr("report.kpis", lang)]
+    lines += _aligned([head, *rows])
+    if brows:
+        lines += ["", tr("compare.benefits", lang)] + _aligned([bhead, *brows])
+    lines += ["", tr("compare.ci_note", lang)]
+    return "\n".join(lines)
+
+
+def _aligned(table: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+            .rstrip() for row in table]
+
+
 def figure_rows(doc: dict, lang: str) -> tuple[list[dict], list[dict]]:
     """The rows ``plotting.layouts`` draws from (comparison.csv and benefits.csv), with labels."""
     names = _labels(doc, lang)
