@@ -25,10 +25,10 @@ from scipy.sparse.csgraph import shortest_path
 
 from ptce_flows.bench.territory import territory
 from ptce_flows.scenario.loader import load_dict
+from ptce_flows.sim.world import build_world
 from ptce_flows.siting.problem import LocationProblem
 from ptce_flows.siting.solver import solve
 from ptce_flows.siting.static import StaticModel
-from ptce_flows.sim.world import build_world
 
 
 def static_per_layout(n_sources: int = 1000, n_layouts: int = 200) -> dict:

@@ -23,6 +23,7 @@ from ptce_flows.cli_options import (
     seed_option,
 )
 from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError, printable
+from ptce_flows.i18n import fmt_number, tr
 
 
 def _print(*parts, file=None) -> None:
@@ -72,10 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     _strict_option(p)
     p.add_argument("--report", action="store_true",
                    help="also write the figures and the PDF/HTML report into the results folder")
-    p.add_argument("--lang", choices=("en", "fr"), help="language of the report (with --report; default en)")
+    p.add_argument("--lang", choices=("en", "fr"),
+                   help="language of results.xlsx, the summary printed and the report (default en)")
 
     p = sub.add_parser("report", help="figures and PDF/HTML report of a results folder (English or French)")
-    p.add_argument("results", metavar="RESULTS_DIR", help="a folder written by `ptce-flows run`")
+    p.add_argument("results", metavar="RESULTS_DIR",
+                   help="a folder written by `ptce-flows run`, or by `compare`/`sweep` (the comparison's report)")
     p.add_argument("--lang", choices=("en", "fr"), default="en", help="language (default en)")
     p.add_argument("--formats", nargs="+", metavar="FORMAT", default=None,
                    help="any of png svg pdf html (default: all)")
@@ -229,12 +232,15 @@ def cmd_run(args) -> int:
     from ptce_flows.experiment import run_scenario
     from ptce_flows.experiment.faults import cost_of_disruptions
     from ptce_flows.metrics.aggregate import summary_dict
-    from ptce_flows.reports.console import ProgressBar, disruption_table, headline_table
+    from ptce_flows.reports.console import (
+        ProgressBar,
+        StepProgress,
+        disruption_table,
+        headline_table,
+    )
     from ptce_flows.reports.run_output import default_out_dir, write_run
     from ptce_flows.scenario import load_scenario
 
-    if args.lang and not args.report:
-        raise UsageError("--lang sets the language of the report: add --report")
     _check_backend(args)
     overrides = dict(parse_param(p) for p in args.param)
     if args.days is not None:
@@ -264,21 +270,34 @@ def cmd_run(args) -> int:
     from ptce_flows.reports.files import forcing
 
     with forcing(args.force):
-        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
+        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption, lang=args.lang or "en")
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
                                spec=loaded.spec)
-        _print(headline_table(summary))
+        lang = args.lang or "en"
+        _print(headline_table(summary, lang, _run_title(loaded, lang)))
         if disruption is not None:
             _print(disruption_table(disruption))
-        _print(f"\nResults in {out}/ ({time.perf_counter() - started:.2f} s)")
+        _print("\n" + tr("console.results", lang, out=out, s=fmt_number(time.perf_counter() - started, lang, 2)))
     if args.report:
         from ptce_flows.reports.report import write_report
 
-        written = write_report(out, args.lang or "en", source_text=loaded.text, force=args.force)
+        bar = None if args.quiet else StepProgress(10, "figures")
+        try:
+            written = write_report(out, args.lang or "en", source_text=loaded.text, force=args.force, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
         if not args.quiet:
             _print(_report_line(out, written))
     return 0
+
+
+def _run_title(loaded, lang: str) -> str:
+    from ptce_flows.i18n import label_text
+
+    title = label_text(loaded.spec.label, lang, loaded.spec.name)
+    return f"{title} [{loaded.variant}]" if loaded.variant else title
 
 
 def _report_line(out: Path, written: list[Path]) -> str:
@@ -288,11 +307,21 @@ def _report_line(out: Path, written: list[Path]) -> str:
 
 
 def cmd_report(args) -> int:
+    from ptce_flows.reports.compare_report import is_comparison, write_comparison_report
+    from ptce_flows.reports.console import StepProgress
     from ptce_flows.reports.report import write_report
 
     started = time.perf_counter()
     out = Path(args.results)
-    written = write_report(out, args.lang, args.formats, dpi=args.dpi, force=args.force)
+    bar = None if args.quiet else StepProgress(10, "figures")
+    try:
+        if is_comparison(out):
+            written = write_comparison_report(out, args.lang, force=args.force, progress=bar)
+        else:
+            written = write_report(out, args.lang, args.formats, dpi=args.dpi, force=args.force, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     if not args.quiet:
         _print(f"{_report_line(out, written)} ({time.perf_counter() - started:.1f} s)")
     return 0
@@ -377,10 +406,10 @@ def _run_comparison(args, plan) -> int:
     with forcing(args.force):
         write_comparison(comp, out, ["ptce-flows", *sys.argv[1:]], cache, lang=args.lang)
     if not args.quiet:
-        _print(console_summary(comp))
+        _print(console_summary(comp, args.lang))
         ex = comp.execution
-        _print(f"\nResults in {out}/ ({plan.runs} runs: {ex.computed} computed, {ex.reused} reused; "
-               f"{ex.wall_time_s:.2f} s)")
+        _print("\n" + tr("console.runs", args.lang, out=out, n=plan.runs, computed=ex.computed, reused=ex.reused,
+                         s=fmt_number(ex.wall_time_s, args.lang, 2)))
     return 0
 
 

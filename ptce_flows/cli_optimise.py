@@ -10,7 +10,6 @@ from pathlib import Path
 from ptce_flows.cli_options import MAX_REPLICATIONS, jobs_option, positive, seed_option, whole
 from ptce_flows.errors import UsageError, printable
 
-
 _replications = whole("--replications", 0, MAX_REPLICATIONS)
 
 

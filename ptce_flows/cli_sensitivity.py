@@ -11,7 +11,13 @@ import re
 import sys
 from pathlib import Path
 
-from ptce_flows.cli_options import MAX_PARAM_CHARS, jobs_option, positive, replications_option, seed_option
+from ptce_flows.cli_options import (
+    MAX_PARAM_CHARS,
+    jobs_option,
+    positive,
+    replications_option,
+    seed_option,
+)
 from ptce_flows.errors import UsageError, printable
 
 _PARAM = re.compile(r"^\s*([^=\s]+)\s*=\s*([^:]*):([^:]*)$")

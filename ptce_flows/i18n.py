@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import math
 
+from ptce_flows.i18n_words import WORDS
+
 LANGS = ("en", "fr")
 NNBSP = "\u202f"   # narrow no-break space: French thousands separator, before % ; : ! ?
 NBSP = "\u00a0"    # no-break space: between a number and its unit
@@ -137,9 +139,9 @@ _LABELS: dict[str, dict[str, str]] = {
     "kpi.disposal_over_capacity_t": {"en": "Disposed of beyond capacity",
                                      "fr": "Éliminé au-delà de la capacité"},
     "kpi.round_km": {"en": "of which collection rounds", "fr": "dont tournées de collecte"},
-    "kpi.diverted_t": {"en": "Diverted (entered treatment)", "fr": "Détourné (entré en traitement)"},
-    "kpi.disposed_t": {"en": "Disposed of (not diverted)", "fr": "Éliminé (non détourné)"},
-    "kpi.diversion_rate": {"en": "Diversion rate", "fr": "Taux de détournement"},
+    "kpi.diverted_t": {"en": "Diverted (entered treatment)", "fr": "Valorisé (entré en traitement)"},
+    "kpi.disposed_t": {"en": "Disposed of (not diverted)", "fr": "Éliminé (non valorisé)"},
+    "kpi.diversion_rate": {"en": "Diversion rate", "fr": "Taux de valorisation"},
     "kpi.produced_t": {"en": "Products made", "fr": "Produits fabriqués"},
     "kpi.delivered_t": {"en": "Delivered to farms and outlets", "fr": "Livré aux exploitations et débouchés"},
     "kpi.process_losses_t": {"en": "Process losses (water, CO₂)", "fr": "Pertes de procédé (eau, CO₂)"},
@@ -152,7 +154,6 @@ _LABELS: dict[str, dict[str, str]] = {
     "kpi.vehicle_km": {"en": "Vehicle-km", "fr": "Véhicules-km"},
     "kpi.tonne_km": {"en": "Tonne-km", "fr": "Tonnes-km"},
     "kpi.co2_t": {"en": "Transport CO₂", "fr": "CO₂ du transport"},
-    "kpi.driver_hours": {"en": "Vehicle hours", "fr": "Heures de véhicule"},
     "kpi.jobs_fte": {"en": "Jobs", "fr": "Emplois"},
     "kpi.insertion_fte": {"en": "of which insertion jobs", "fr": "dont emplois d'insertion"},
     "kpi.mass_balance_error_t": {"en": "Mass balance error", "fr": "Erreur de bilan massique"},
@@ -231,11 +232,11 @@ _LABELS: dict[str, dict[str, str]] = {
     "caption.timeseries": {
         "en": "For each treatment site, left: daily intake and processing (7-day mean) against the "
               "intake capacity; right: material in process and products in store against the storage "
-              "capacity, with the spreading windows of the farms it serves shaded.",
+              "capacity, with the spreading windows of the farms it serves shaded in light green.",
         "fr": "Pour chaque site de traitement, à gauche : apports journaliers et traitement "
               "(moyenne sur 7 jours) face à la capacité ; à droite : matière en cours de "
               "traitement et produits en stock face à la capacité de stockage, avec les périodes d'épandage des exploitations "
-              "desservies en grisé."},
+              "desservies en vert clair."},
     "caption.jobs": {
         "en": "Full-time equivalent jobs per year at each site and in each fleet, and by activity; "
               "the hatched part of each bar is insertion jobs (in brackets).",
@@ -267,7 +268,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "kpi.to_disposal_t": {"en": "Sent to disposal (waste and residues)",
                           "fr": "Envoyé en élimination (déchets et résidus)"},
     "benefit.avoided_disposal_t": {"en": "Avoided disposal", "fr": "Élimination évitée"},
-    "benefit.extra_diverted_t": {"en": "Extra tonnes diverted", "fr": "Tonnage détourné en plus"},
+    "benefit.extra_diverted_t": {"en": "Extra tonnes diverted", "fr": "Tonnage valorisé en plus"},
     "benefit.avoided_tonne_km": {"en": "Avoided tonne-km", "fr": "Tonnes-km évitées"},
     "benefit.avoided_co2_t": {"en": "Avoided transport CO₂", "fr": "CO₂ du transport évité"},
     "benefit.avoided_ghg_t_co2e": {"en": "Avoided GHG, net balance (> 0: emits less)",
@@ -348,6 +349,9 @@ _MONTHS = {
     "fr": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
            "nov.", "déc."],
 }
+
+
+_LABELS.update({k: v for k, v in WORDS.items() if k not in _LABELS})
 
 
 def check_lang(lang: str | None) -> str:
@@ -454,6 +458,11 @@ def fmt_date(iso: str, lang: str = "en") -> str:
     names = ["January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December"]
     return f"{day} {names[month - 1]} {year}"
+
+
+def colon(lang: str = "en") -> str:
+    """The colon between a label and what follows: ``": "``, French ``"\u202f: "``."""
+    return f"{NNBSP}: " if lang == "fr" else ": "
 
 
 def activity_label(activity: str, lang: str = "en") -> str:

@@ -12,7 +12,8 @@ from conftest import MINIMAL, run_cli
 KPI_KEYS = {"generated_t", "collected_t", "diverted_t", "disposed_t", "diversion_rate", "delivered_t",
             "process_losses_t", "stock_end_t", "mass_balance_error_t", "trips", "vehicle_km", "tonne_km",
             "co2_t", "jobs_fte", "insertion_fte"}
-FILES = {"summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml", "manifest.json"}
+FILES = {"summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml", "results.xlsx",
+         "manifest.json"}
 
 
 @pytest.fixture(scope="module")

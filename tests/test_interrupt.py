@@ -16,7 +16,8 @@ from conftest import MINIMAL, ROOT
 from ptce_flows.reports import files as files_mod
 from ptce_flows.reports.files import atomic_dir, recover
 
-FILES = {"summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml", "manifest.json"}
+FILES = {"summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml", "results.xlsx",
+         "manifest.json"}
 
 
 def _start(out: Path, *extra: str) -> subprocess.Popen:

@@ -67,7 +67,8 @@ def test_force_writes_only_our_files_and_keeps_every_other(tmp_path):
     after = tree(work)
     assert {k: v for k, v in after.items() if k in before} == before    # same bytes, same inodes
     assert {k for k in after if k not in before} == {
-        "summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml", "manifest.json"}
+        "summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml", "results.xlsx",
+        "manifest.json"}
     assert not [p for p in list(tmp_path.iterdir()) + list(work.iterdir()) if p.name.startswith(".")]
 
 

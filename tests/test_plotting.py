@@ -29,7 +29,7 @@ EXPECTED = {
     "timeseries": {"en": "Capacity", "fr": "Capacité"},
     "jobs": {"en": "Jobs (FTE per year)", "fr": "Emplois (ETP par an)"},
     "transport": {"en": "Tonne-km (t·km)", "fr": "Tonnes-kilomètres (t·km)"},
-    "kpis": {"en": "Diversion rate", "fr": "Taux de détournement"},
+    "kpis": {"en": "Diversion rate", "fr": "Taux de valorisation"},
     "climate": {"en": "Net balance", "fr": "Bilan net"},
     "costs": {"en": "Capital (annualised)", "fr": "Investissement (annualisé)"},
 }

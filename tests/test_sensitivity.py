@@ -20,8 +20,8 @@ from conftest import run_cli
 from ptce_flows.cli_sensitivity import parse_range
 from ptce_flows.errors import ScenarioError, UsageError
 from ptce_flows.experiment import run_scenario
-from ptce_flows.experiment.plans import Layout, PlanError, layout_kpis, run_layouts
 from ptce_flows.experiment.cache import scenario_key
+from ptce_flows.experiment.plans import Layout, PlanError, layout_kpis, run_layouts
 from ptce_flows.experiment.sensitivity import plan_sensitivity, ranged_factors, run_sensitivity
 from ptce_flows.metrics.accounting import balance_factors
 from ptce_flows.metrics.differences import describe

@@ -58,8 +58,9 @@ class Layout:
     name: str
     loaded: LoadedScenario
     key: str
-    description: str = ""
+    description: str | dict = ""   # a text, or one per language {en: ..., fr: ...}
     params: tuple[tuple[str, Any], ...] = ()
+    label: str | dict | None = None   # the variant's (or the scenario's) label; None: the name
 
 
 @dataclass
@@ -137,7 +138,8 @@ def _layouts_of_file(file: str, wanted: Callable[[str], bool], name_of: Callable
         info = variants.get(variant) if variant else None
         description = (info.get("description") if isinstance(info, dict) else None) or (
             loaded.spec.description if variant is None else "")
-        layouts.append(Layout(name, loaded, scenario_key(loaded), str(description or "")))
+        label = info.get("label") if isinstance(info, dict) else None
+        layouts.append(Layout(name, loaded, scenario_key(loaded), description or "", label=label))
     if problems:
         raise ScenarioError(problems)
     return layouts, available

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ptce_flows.experiment.cache import scenario_key
 from ptce_flows.experiment.execution import Execution, Progress
 from ptce_flows.experiment.plans import Layout, PlanError, _load, layout_kpis, run_layouts
-from ptce_flows.experiment.cache import scenario_key
 from ptce_flows.experiment.records import COMPACT
 from ptce_flows.metrics.accounting import BalanceFactors, balance_factors
 from ptce_flows.metrics.climate import Used

@@ -244,6 +244,29 @@ class PageWriter:
             self.paragraph(caption, FONT_SIZE, "#555555")
         self.y += 0.15
 
+    def image(self, png: bytes, title: str, caption: str = "") -> None:
+        """A figure already rendered (PNG bytes) at the text width, its title above."""
+        import matplotlib.image as mpimg
+
+        img = mpimg.imread(io.BytesIO(png), format="png")
+        w = FIG_WIDTH_IN
+        h = w * img.shape[0] / img.shape[1]
+        most = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM - 1.0
+        if h > most:
+            w, h = w * most / h, most
+        if 0.6 + h > self.room():
+            self.new_page()
+        for line in wrap_text(title, FIG_WIDTH_IN, 11.0, bold=True)[:-1]:
+            self.heading(line, 11.0, keep_with=h)
+        self.heading(wrap_text(title, FIG_WIDTH_IN, 11.0, bold=True)[-1], 11.0, keep_with=h)
+        ax = self.page.add_axes((MARGIN_X / PAGE_W, self._fy(self.y + h), w / PAGE_W, h / PAGE_H))
+        ax.imshow(img, interpolation="antialiased")
+        ax.set_axis_off()
+        self.y += h + 0.08
+        if caption:
+            self.paragraph(caption, FONT_SIZE, "#555555")
+        self.y += 0.15
+
     def finish(self, footer: str, lang: str) -> list[Figure]:
         """Add the footer and page numbers; returns the pages."""
         total = len(self.pages)

@@ -229,6 +229,8 @@ def parameter_rows(scenario: dict) -> list[Assumption]:
 def assumptions_of(source_text: str | None, scenario: dict) -> tuple[bool, list[str], list[Assumption]]:
     """``(from_comments, notes, rows)``: the commented keys of the original file when its text
     is known and parses, else the main parameters of the resolved scenario."""
+    if source_text and "#" not in source_text:
+        return True, [], []   # no comment at all: nothing to read (and no parse of a large file)
     if source_text:
         try:
             notes, items = extract_assumptions(source_text)

@@ -24,6 +24,7 @@ from ptce_flows import __version__
 from ptce_flows.experiment.plans import Comparison, format_value
 from ptce_flows.metrics.abatement import ABATEMENT, METHOD
 from ptce_flows.metrics.differences import BENEFITS, BETTER, COMPARE_KPIS, RANK_KPIS
+from ptce_flows.reports.compare_workbook import layout_labels, write_comparison_workbook
 from ptce_flows.reports.files import atomic_dir, write_csv, write_json
 
 BETTER_TEXT = {1: "higher", -1: "lower", 0: ""}
@@ -120,6 +121,7 @@ def comparison_doc(comp: Comparison) -> dict:
         loaded = layout.loaded
         layouts.append({
             "name": layout.name,
+            "label": layout.label,
             "description": layout.description,
             "scenario": loaded.spec.name,
             "file": loaded.file,
@@ -129,9 +131,13 @@ def comparison_doc(comp: Comparison) -> dict:
             "kpis": comp.table["layouts"][layout.name],
             "abatement": comp.table["abatement"].get(layout.name),
             "benefits": comp.table["benefits"][layout.name],
+            "map": map_data(loaded.spec) if plan.kind == "compare" else None,
         })
+    first = plan.layouts[0].loaded.spec
     return {
         "kind": plan.kind,
+        "scenario": first.name,
+        "scenario_label": first.label,
         "files": plan.files,
         "seed": plan.seed,
         "replications": plan.replications,
@@ -153,6 +159,19 @@ def comparison_doc(comp: Comparison) -> dict:
         "ranking": comp.ranking,
         "failures": [{"layout": f.label, "replication": f.replication, "seed": f.seed, "error": f.error}
                      for f in comp.failures],
+    }
+
+
+def map_data(spec) -> dict:
+    """What the comparison report draws a layout's map from: its sites (kind, label,
+    location), roads and road nodes, materials (``report COMPARE_DIR``)."""
+    return {
+        "name": spec.name, "label": spec.label, "description": spec.description,
+        "sites": {sid: {"kind": site.kind, "label": site.label, "location": list(site.location)}
+                  for sid, site in spec.sites.items()},
+        "roads": [list(road) for road in spec.roads],
+        "nodes": {nid: list(loc) for nid, loc in spec.nodes.items()},
+        "materials": {mid: {"label": m.label} for mid, m in spec.materials.items()},
     }
 
 
@@ -208,6 +227,7 @@ def write_comparison(comp: Comparison, out_dir: str | Path, command: list[str],
             write_csv(tmp / name, blank, _columns(comp, rows))
         write_json(tmp / "comparison.json", comparison_doc(comp))
         write_json(tmp / "manifest.json", manifest(comp, command, cache_dir))
+        write_comparison_workbook(tmp / "results.xlsx", comp, lang)
         if figures:
             write_figures(comp, tmp / "figures", lang)
     return Path(out_dir)
@@ -223,7 +243,9 @@ def write_figures(comp: Comparison, folder: Path, lang: str = "en") -> list[Path
     )
 
     folder.mkdir(parents=True, exist_ok=True)
-    rows = comparison_rows(comp)
+    names = layout_labels(comp, lang)   # layouts by their label, not their id
+    rows = [{**r, "layout": names[r["layout"]]} for r in comparison_rows(comp)]
+    baseline = names[comp.plan.baseline]
     written: list[Path] = []
     if comp.plan.kind == "sweep":
         # axes are the parameters that take several values (one value is a fixed change)
@@ -233,9 +255,10 @@ def write_figures(comp: Comparison, folder: Path, lang: str = "en") -> list[Path
         if fig is not None:
             written += save_figure(fig, folder / "sweep")
         return written
-    figures = {"comparison": comparison_figure(rows, comp.plan.baseline, lang=lang)}
+    figures = {"comparison": comparison_figure(rows, baseline, lang=lang)}
     if len(comp.plan.layouts) > 1:
-        figures["benefits"] = benefits_figure(benefit_rows(comp), comp.plan.baseline, lang=lang)
+        benefits = [{**r, "layout": names[r["layout"]]} for r in benefit_rows(comp)]
+        figures["benefits"] = benefits_figure(benefits, baseline, lang=lang)
     for name, fig in figures.items():
         if fig is not None:   # None: no finished run to draw
             written += save_figure(fig, folder / name)
@@ -277,8 +300,13 @@ def _ratio(stat: dict) -> str:
     return text
 
 
-def console_summary(comp: Comparison) -> str:
-    """Ranking and benefits as plain-text tables for the terminal."""
+def console_summary(comp: Comparison, lang: str = "en") -> str:
+    """Ranking and benefits as plain-text tables for the terminal; in French, the key figures
+    and benefits of the comparison report (layouts by their label)."""
+    if lang != "en":
+        from ptce_flows.reports.compare_report import text_summary
+
+        return text_summary(comparison_doc(comp), lang)
     plan = comp.plan
     kpi = plan.rank_by
     unit = RANK_KPIS[kpi]

@@ -46,7 +46,7 @@ def report_content(results: ResultSet, lang: str) -> ReportContent:
     if manifest.get("scenario_file"):
         meta.append((tr("report.scenario_file", lang), str(manifest["scenario_file"])))
     if summary.get("variant"):
-        meta.append((tr("report.variant", lang), str(summary["variant"])))
+        meta.append((tr("report.variant", lang), results.variant_label))
     overrides = manifest.get("overrides") or {}
     if overrides:
         meta.append((tr("report.overrides", lang), ", ".join(f"{k} = {v}" for k, v in overrides.items())))
@@ -66,7 +66,7 @@ def report_content(results: ResultSet, lang: str) -> ReportContent:
     footer = tr("report.generated", lang, version=version, date=fmt_date(date, lang)) if date else \
         f"ptce-flows {version}"
     return ReportContent(
-        lang=lang, title=results.title, description=str(results.scenario.get("description") or ""),
+        lang=lang, title=results.title, description=results.description,
         meta=meta, ci_note=ci_note, products=products, figures=figure_texts(results, lang),
         from_comments=from_comments, notes=notes, assumptions=rows,
         references=references(results.scenario), footer=footer)

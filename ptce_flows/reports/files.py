@@ -48,10 +48,9 @@ PACKAGE = "ptce-flows"
 MAX_MANIFEST_BYTES = 1 << 20
 LANGS = ("en", "fr")
 RUN_FILES = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml", "scenario.yaml",
-             MANIFEST, "map_layers.json")
+             "results.xlsx", MANIFEST, "map_layers.json")
 COMPARISON_FILES = ("comparison.csv", "benefits.csv", "ranking.csv", "replications.csv", "abatement.csv",
-                    "comparison.json",
-                    MANIFEST)
+                    "comparison.json", "results.xlsx", MANIFEST)
 #: the figures a report may write (kept equal to ``plotting.figures.FIGURES`` by a test: this
 #: module must not import matplotlib)
 REPORT_FIGURES = ("kpis", "map", "sankey", "timeseries", "jobs", "transport", "climate", "costs")

@@ -49,8 +49,11 @@ def check_formats(formats: Iterable[str] | None) -> tuple[str, ...]:
 
 
 def render_report(folder: str | Path, lang: str = "en", formats: Iterable[str] | None = None,
-                  dpi: float = DEFAULT_DPI, source_text: str | None = None) -> dict[str, bytes]:
-    """Every report file as ``{relative path: bytes}``, nothing written (see :func:`write_report`)."""
+                  dpi: float = DEFAULT_DPI, source_text: str | None = None,
+                  progress=None) -> dict[str, bytes]:
+    """Every report file as ``{relative path: bytes}``, nothing written (see :func:`write_report`).
+
+    ``progress(done, what)`` is called after each figure and document (``reports.console.StepProgress``)."""
     try:
         lang = check_lang(lang)
     except ValueError as exc:
@@ -61,7 +64,7 @@ def render_report(folder: str | Path, lang: str = "en", formats: Iterable[str] |
     results = load_results(folder, source_text)
     results.lang = lang
     try:
-        return _render(folder, results, lang, formats, dpi)
+        return _render(folder, results, lang, formats, dpi, progress or (lambda done, what="": None))
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as exc:
         # load_results checks what the figures read; a folder tampered with in a way it does not
         # foresee still ends as an input error (with --debug, the traceback shows the cause)
@@ -70,7 +73,8 @@ def render_report(folder: str | Path, lang: str = "en", formats: Iterable[str] |
                          "to rebuild the folder") from exc
 
 
-def _render(folder: Path, results, lang: str, formats: tuple[str, ...], dpi: float) -> dict[str, bytes]:
+def _render(folder: Path, results, lang: str, formats: tuple[str, ...], dpi: float,
+            progress) -> dict[str, bytes]:
     from ptce_flows.plotting.figures import make_figure
     from ptce_flows.plotting.style import render, render_svg_paths
     from ptce_flows.reports.content import report_content
@@ -80,17 +84,24 @@ def _render(folder: Path, results, lang: str, formats: tuple[str, ...], dpi: flo
     content = report_content(results, lang)
     files: dict[str, bytes] = {}
     svgs: dict[str, bytes] = {}
-    for fig_text in content.figures:
+    total = len(content.figures) + 2
+    if hasattr(progress, "total"):
+        progress.total = total
+    for done, fig_text in enumerate(content.figures):
+        progress(done, fig_text.name)
         fig = make_figure(fig_text.name, results, lang)
         for fmt in FIGURE_FORMATS:
             if fmt in formats:
                 files[f"figures/{lang}/{fig_text.name}.{fmt}"] = render(fig, fmt, dpi=dpi)
         if "html" in formats:
             svgs[fig_text.name] = render_svg_paths(fig)
+    progress(total - 2, "pdf")
     if "pdf" in formats:
         files[f"report.{lang}.pdf"] = pdf_report(results, content)
+    progress(total - 1, "html")
     if "html" in formats:
         files[f"report.{lang}.html"] = html_report(results, content, svgs).encode("utf-8")
+    progress(total, "")
     source = Path(folder) / SOURCE_NAME
     if results.source_text and not (source.exists() or source.is_symlink()):
         files[SOURCE_NAME] = results.source_text.encode("utf-8")
@@ -98,7 +109,8 @@ def _render(folder: Path, results, lang: str, formats: tuple[str, ...], dpi: flo
 
 
 def write_report(folder: str | Path, lang: str = "en", formats: Iterable[str] | None = None,
-                 dpi: float = DEFAULT_DPI, source_text: str | None = None, force: bool = False) -> list[Path]:
+                 dpi: float = DEFAULT_DPI, source_text: str | None = None, force: bool = False,
+                 progress=None) -> list[Path]:
     """Render the report of ``folder`` and add it to the folder atomically.
 
     Args:
@@ -109,6 +121,7 @@ def write_report(folder: str | Path, lang: str = "en", formats: Iterable[str] | 
         source_text: the original scenario text if the caller has it (``run --report``).
         force: write even if ``folder`` has no manifest.json of ptce-flows (only the report's
             own files are written then; see ``reports.files``).
+        progress: ``progress(done, what)`` after each step (see :func:`render_report`).
 
     Returns:
         The paths written, inside ``folder``.
@@ -118,7 +131,7 @@ def write_report(folder: str | Path, lang: str = "en", formats: Iterable[str] | 
     """
     folder = check_folder(folder)
     check_output(folder, force)
-    files = render_report(folder, lang, formats, dpi, source_text)
+    files = render_report(folder, lang, formats, dpi, source_text, progress)
     chosen = check_formats(formats)
     lang = check_lang(lang)
 

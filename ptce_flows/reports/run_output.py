@@ -85,12 +85,13 @@ def _same_results(old: Path, new: Path) -> bool:
 
 
 def write_run(result: RunResult, out_dir: str | Path, command: list[str],
-              disruption: dict | None = None) -> Path:
+              disruption: dict | None = None, lang: str = "en") -> Path:
     """Write every result file of ``result`` into ``out_dir`` (replacing it atomically).
 
     ``disruption`` (from ``faults.cost_of_disruptions``) adds a ``disruption`` section to the
     summary. The original scenario text is kept as ``scenario.yaml`` (its comments hold the
-    sources of the figures). Files of ours already in ``out_dir`` are replaced; reports
+    sources of the figures). ``results.xlsx`` holds the same figures for a spreadsheet, with
+    labels and headers in ``lang`` (``reports.workbook``). Files of ours already in ``out_dir`` are replaced; reports
     (``report.*``, ``figures/``) are kept only if the results are byte for byte the same,
     otherwise they would describe results that are gone. Files that are not ours are kept
     (see ``reports.files``).
@@ -123,5 +124,16 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
         write_json(tmp / "manifest.json", manifest(result, command))
         if layers is not None:
             write_json(tmp / "map_layers.json", layers)
+        _write_workbook(tmp / "results.xlsx", result, summary, flows, lang)
         unchanged[0] = _same_results(Path(out_dir), tmp)
     return Path(out_dir)
+
+
+def _write_workbook(path: Path, result: RunResult, summary: dict, flows: list[dict], lang: str) -> None:
+    from ptce_flows.reports.workbook import write_run_workbook
+    from ptce_flows.results.resultset import ResultSet, Series
+
+    loaded = result.loaded
+    results = ResultSet(summary=summary, flows=flows, series=Series(days=np.arange(0)),
+                        scenario=resolved_dict(loaded), source_text=loaded.text, lang=lang)
+    write_run_workbook(path, results, result.world, result.runs, lang)

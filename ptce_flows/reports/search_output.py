@@ -93,7 +93,7 @@ def write_search(s: Search, out_dir: str | Path, command: list[str], lang: str =
             "files": [{"file": s.base.loaded.file, "sha256": s.base.loaded.sha256}],
             "variant": s.request.variant, "objective": s.request.objective, "seed": s.seed,
             "replications": s.replications, "command_line": command,
-            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
+            "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")})
         if figures and s.proposals:
             from ptce_flows.plotting.layouts import save_figure
             from ptce_flows.plotting.siting import layouts_figure

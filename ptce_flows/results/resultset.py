@@ -176,9 +176,27 @@ class ResultSet:
 
     @property
     def title(self) -> str:
+        """The scenario's ``label`` (else its name), with the variant's label (else its name)."""
         name = self.summary.get("scenario") or self.scenario.get("name", "")
+        text = label_text(self.scenario.get("label"), self.lang, str(name))
         variant = self.summary.get("variant")
-        return f"{name} [{variant}]" if variant else str(name)
+        return f"{text} [{self.variant_label}]" if variant else text
+
+    @property
+    def variant_label(self) -> str:
+        variant = self.summary.get("variant")
+        if not variant:
+            return ""
+        info = (self.scenario.get("variants") or {}).get(variant) or {}
+        return label_text(info.get("label") if isinstance(info, dict) else None, self.lang, str(variant))
+
+    @property
+    def description(self) -> str:
+        """The scenario's description in the report's language (``{en, fr}`` or one text)."""
+        text = label_text(self.scenario.get("description") or "", self.lang, "")
+        variant = (self.scenario.get("variants") or {}).get(self.summary.get("variant") or "") or {}
+        more = label_text(variant.get("description") or "", self.lang, "") if isinstance(variant, dict) else ""
+        return f"{text}\n\n{more}".strip() if more else text
 
     def flow_mass(self, origin: str | None = None, destination: str | None = None,
                   material: str | None = None) -> float:

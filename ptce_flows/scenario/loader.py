@@ -307,6 +307,12 @@ def resolved_dict(loaded: LoadedScenario) -> dict:
     """The scenario with every default filled in, as plain data (for scenario.resolved.yaml)."""
     data = loaded.spec.model_dump(mode="json")
     data["variants"] = {}
+    if loaded.variant and loaded.text:
+        # the variant applied keeps its label and description (reports name it), nothing it changes
+        raw = parse_yaml(loaded.text, loaded.file).data
+        info = ((raw.get("variants") if isinstance(raw, dict) else None) or {}).get(loaded.variant)
+        if isinstance(info, dict):
+            data["variants"] = {loaded.variant: {k: info[k] for k in ("label", "description") if info.get(k)}}
     return data
 
 

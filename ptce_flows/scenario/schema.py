@@ -12,8 +12,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PlainValidator,
     StringConstraints,
@@ -21,22 +19,53 @@ from pydantic import (
     model_validator,
 )
 
+from ptce_flows.scenario.balance_schema import (  # noqa: E402
+    DISPOSAL_COST_KEYS as DISPOSAL_COST_KEYS,
+)
+from ptce_flows.scenario.balance_schema import (
+    TREATMENT_COST_KEYS as TREATMENT_COST_KEYS,
+)
+from ptce_flows.scenario.balance_schema import (
+    ClimateDisposalSpec as ClimateDisposalSpec,
+)
+from ptce_flows.scenario.balance_schema import (
+    ClimateProcessSpec as ClimateProcessSpec,
+)
+from ptce_flows.scenario.balance_schema import (
+    ClimateProductSpec as ClimateProductSpec,
+)
+from ptce_flows.scenario.balance_schema import (
+    ClimateSpec as ClimateSpec,
+)
+from ptce_flows.scenario.balance_schema import (
+    CostsSpec as CostsSpec,
+)
+from ptce_flows.scenario.balance_schema import (
+    FleetCostSpec as FleetCostSpec,
+)
+from ptce_flows.scenario.balance_schema import (
+    ProductCostSpec as ProductCostSpec,
+)
+from ptce_flows.scenario.balance_schema import (
+    SiteCostSpec as SiteCostSpec,
+)
+from ptce_flows.scenario.balance_schema import (
+    central as central,
+)
+from ptce_flows.scenario.balance_schema import (
+    factor as factor,
+)
 from ptce_flows.scenario.defaults import default
+from ptce_flows.scenario.spec_base import (  # noqa: E402 (re-exported: the format's vocabulary)
+    DayOfYear,
+    DisposalType,
+    Fraction,
+    Id,
+    Location,
+    ProcessType,
+    Spec,
+)
 
-Id = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64),
-]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
-Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
-Location = tuple[Latitude, Longitude]
-DayOfYear = Annotated[int, Field(ge=1, le=365)]
-#: process and disposal types with default climate and cost factors (metrics.factors); "other": none
-ProcessType = Literal["composting", "anaerobic_digestion", "sorting", "baling", "shredding", "other"]
-DisposalType = Literal["landfill", "incineration"]
 
 def _check_label(value: Any) -> str | dict[str, str]:
     if isinstance(value, str):
@@ -66,15 +95,26 @@ MAX_T_PER_YEAR = MAX_T_PER_DAY * 365
 MIN_CAPACITY_T_PER_DAY = 0.01        # 10 kg/day: below it a load books the site for years
 MAX_STORAGE_T = 10_000_000.0
 Tonnes = Annotated[float, Field(ge=0.0, le=MAX_T_PER_YEAR)]
-Description = Annotated[str, Field(max_length=5000)]
+MAX_DESCRIPTION = 5000
 
 
-class Spec(BaseModel):
-    """Base of every input model: strict keys, frozen, finite numbers."""
+def _check_description(value: Any) -> str | dict[str, str]:
+    if isinstance(value, str):
+        if len(value) > MAX_DESCRIPTION:
+            raise ValueError(f"a description is a text of at most {MAX_DESCRIPTION} characters")
+        return value
+    if isinstance(value, dict) and value:
+        for lang, text in value.items():
+            if lang not in ("en", "fr"):
+                raise ValueError(f"unknown language '{lang}' in the description (allowed: en, fr)")
+            if not isinstance(text, str) or len(text) > MAX_DESCRIPTION:
+                raise ValueError(f"description.{lang} must be a text of at most {MAX_DESCRIPTION} characters")
+        return dict(value)
+    raise ValueError("a description is a text, or one text per language: {en: ..., fr: ...}")
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True
-    )
+
+#: a text, either one or one per language: ``{en: ..., fr: ...}`` (``i18n.label_text`` picks one)
+Description = Annotated[Any, PlainValidator(_check_description)]
 
 
 class MaterialSpec(Spec):
@@ -363,6 +403,7 @@ class DeliveriesSpec(Spec):
 
 class VariantSpec(Spec):
     description: Description = ""
+    label: Label | None = None
     extends: Id | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     remove: list[str] = Field(default_factory=list)
@@ -376,94 +417,9 @@ class ReferenceSpec(Spec):
     note: str = ""
 
 
-# --- climate and cost balance (issue 13): types, and the climate: and costs: blocks ---------
-
-
-def factor(low: float, high: float) -> Any:
-    """A factor: a number within [low, high], or a range ``[low, central, high]`` (for
-    sensitivity runs; a run uses the central value, see ``central``)."""
-
-    def check(value: Any) -> float | tuple[float, float, float]:
-        allowed = f"a number from {low:g} to {high:g}, or a range [low, central, high]"
-        items = value if isinstance(value, list | tuple) else [value]
-        if len(items) not in (1, 3) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in items):
-            raise ValueError(f"expected {allowed}")
-        numbers = [float(v) for v in items]
-        for v in numbers:
-            if not (low <= v <= high):  # also refuses NaN
-                raise ValueError(f"{v:g} is out of bounds ({allowed})")
-        if len(numbers) == 1:
-            return numbers[0]
-        if not numbers[0] <= numbers[1] <= numbers[2]:
-            raise ValueError("a range is [low, central, high] with low <= central <= high")
-        return (numbers[0], numbers[1], numbers[2])
-
-    return Annotated[Any, PlainValidator(check)]
-
-
-def central(value: float | tuple[float, float, float] | None) -> float | None:
-    """The value a run uses: the number itself, or the middle of a range."""
-    return value[1] if isinstance(value, tuple) else value
-
-
-class ClimateProcessSpec(Spec):
-    kg_co2e_per_t_input: factor(0.0, 5000.0) | None = None
-    energy_kwh_per_t_input: factor(0.0, 10000.0) | None = None
-    avoided_kg_co2e_per_kwh: factor(0.0, 2.0) | None = None
-
-
-class ClimateDisposalSpec(Spec):
-    kg_co2e_per_t: factor(-2000.0, 5000.0) | None = None
-
-
-class ClimateProductSpec(Spec):
-    avoided_kg_co2e_per_t: factor(-5000.0, 50000.0) | None = None
-    n_kg_per_t: factor(0.0, 500.0) | None = None
-    p2o5_kg_per_t: factor(0.0, 500.0) | None = None
-    k2o_kg_per_t: factor(0.0, 500.0) | None = None
-
-
-class ClimateSpec(Spec):
-    processes: dict[Id, ClimateProcessSpec] = Field(default_factory=dict)
-    disposals: dict[Id, ClimateDisposalSpec] = Field(default_factory=dict)
-    products: dict[Id, ClimateProductSpec] = Field(default_factory=dict)
-
-
-class FleetCostSpec(Spec):
-    eur_per_km: factor(0.0, 100.0) | None = None
-    eur_per_h: factor(0.0, 1000.0) | None = None
-
-
-#: cost keys of a treatment site and of a disposal site (scenario.accounting checks which apply)
-TREATMENT_COST_KEYS = ("capex_eur", "life_years", "fixed_eur_per_year", "eur_per_t", "energy_eur_per_kwh")
-DISPOSAL_COST_KEYS = ("gate_fee_eur_per_t", "tax_eur_per_t")
-
-
-class SiteCostSpec(Spec):
-    capex_eur: factor(0.0, 1e10) | None = None
-    life_years: factor(1.0, 100.0) | None = None
-    fixed_eur_per_year: factor(0.0, 1e9) | None = None
-    eur_per_t: factor(0.0, 1e4) | None = None
-    energy_eur_per_kwh: factor(0.0, 10.0) | None = None
-    gate_fee_eur_per_t: factor(0.0, 1e4) | None = None
-    tax_eur_per_t: factor(0.0, 1e4) | None = None
-
-
-class ProductCostSpec(Spec):
-    price_eur_per_t: factor(-1e4, 1e4) | None = None
-
-
-class CostsSpec(Spec):
-    discount_rate: factor(0.0, 0.5) | None = None
-    year: Annotated[int, Field(ge=2021, le=2100)] = 2025
-    fleets: dict[Id, FleetCostSpec] = Field(default_factory=dict)
-    sites: dict[Id, SiteCostSpec] = Field(default_factory=dict)
-    products: dict[Id, ProductCostSpec] = Field(default_factory=dict)
-
-
 class ScenarioSpec(Spec):
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    label: Label | None = None
     description: Description = ""
     horizon_days: Annotated[int, Field(ge=1, le=36500)] = default("horizon_days")
     warmup_days: Annotated[int, Field(ge=0, le=3650)] = default("warmup_days")

@@ -39,7 +39,7 @@ import numpy as np
 from ptce_flows.metrics.accounting import BalanceFactors, balance_factors, replication_balance
 from ptce_flows.scenario.schema import ScenarioSpec
 from ptce_flows.sim.tables import World
-from ptce_flows.units import DAYS_PER_YEAR, MONTH_OF_DOY, day_of_year
+from ptce_flows.units import MONTH_OF_DOY, day_of_year
 
 #: KPIs of a layout in the static model (their meaning is the run's KPI of the same name)
 STATIC_KPIS = ("generated_t", "diverted_t", "disposed_t", "delivered_t", "vehicle_km", "tonne_km",
