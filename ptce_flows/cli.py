@@ -480,5 +480,14 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def entry() -> int:
+    """The console script: ``main`` with the last word on a signal that lands outside its own
+    try (while Python returns from it or restores the SIGTERM handler): exit 130, no traceback."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())
