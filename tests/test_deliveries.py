@@ -84,8 +84,11 @@ def test_transport_plan_is_the_cheapest_maximal_flow(n_sites, n_entries, data):
     b = np.concatenate([supply, demand])
     most = -linprog(-np.ones(ok.sum()), A_ub=a, b_ub=b, method="highs").fun
     best = linprog(km.ravel()[ok], A_ub=a, b_ub=b, A_eq=np.ones((1, ok.sum())), b_eq=[most], method="highs").fun
+    # HiGHS's own feasibility tolerance is 1e-7 t: the reference may drop a few 1e-8 t that the
+    # plan moves, so tonne-km are compared to 1e-7 t x the longest distance
     assert plan.sum() == pytest.approx(most, abs=1e-6)
-    assert float((np.where(np.isfinite(km), km, 0) * plan).sum()) == pytest.approx(best, rel=1e-6, abs=1e-6)
+    tol = 1e-7 * float(np.max(np.where(np.isfinite(km), km, 0))) + 1e-9
+    assert float((np.where(np.isfinite(km), km, 0) * plan).sum()) == pytest.approx(best, rel=1e-6, abs=tol)
 
 
 def test_days_left_in_window_counts_to_the_window_end_and_wraps():
