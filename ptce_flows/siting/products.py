@@ -40,9 +40,14 @@ class Products:
         self.outputs = [(t, int(m), float(c)) for t, info in enumerate(w.treatments)
                         for m, c in zip(info.out_mats.tolist(), info.out_coefs.tolist(), strict=True)]
         self.coef = {(t, m): c for t, m, c in self.outputs}
-        self.residue_trips = {}
-        for (t, m), (d, km, f) in w.residues.items():
-            self.residue_trips[(t, m)] = (d, f)
+        self.residue_trips = {(t, m): (d, f) for (t, m), (d, km, f) in w.residues.items()}
+        keys = list(self.residue_trips)
+        self.residue_table = None if not keys else (
+            np.array([t for t, _ in keys], dtype=np.int64),
+            np.array([self.residue_trips[k][0] for k in keys], dtype=np.int64),
+            np.array([self.residue_trips[k][1] for k in keys], dtype=np.int64),
+            np.array([w.treatments[t].site for t, _ in keys], dtype=np.int64),
+            np.array([self.coef[k] for k in keys], dtype=float))
         dem = w.demand
         n = len(dem)
         k = max((len(c) for c in dem.candidates), default=0) or 1
@@ -99,17 +104,19 @@ class Products:
         return made
 
     def _residues(self, open_mask: np.ndarray, intake_month: np.ndarray, sent: Sent) -> None:
+        """Residues to their disposal site, cleared like a run clears them (one batch)."""
+        r = self.residue_table
+        if r is None:
+            return
+        t, d, f, origin, coef = r
+        keep = open_mask[t]
+        month = intake_month[:, t] * coef[None, :]                    # (12, n)
         legs, days = self.model.legs, self.model.month_days
-        for (t, m), (d, f) in self.residue_trips.items():
-            if not open_mask[t]:
-                continue
-            month = intake_month[:, t] * self.coef[(t, m)]
-            mass = month.sum()
-            if mass > 0:
-                sent.add([d], [mass], month[:, None],
-                         ([f], [self.world.treatments[t].site], [cleared_loads(month, legs.payload[f], days)],
-                          [legs.loading_h[f]], [0.0]),
-                         kind="residue")
+        per_day = np.divide(month, days[:, None], out=np.zeros_like(month), where=days[:, None] > 0)
+        periods = np.ceil(per_day * RESIDUE_CLEARANCE_DAYS / legs.payload[f][None, :] - 1e-9)
+        loads = (periods * (days / RESIDUE_CLEARANCE_DAYS)[:, None]).sum(axis=0)
+        sent.add(np.where(keep, d, -1), month.sum(axis=0), month,
+                 (f, origin, loads, legs.loading_h[f], np.zeros(len(t))), kind="residue")
 
     def _deliver(self, open_mask: np.ndarray, made: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(demand entries x ranks) t delivered, and what each site has left of each product."""

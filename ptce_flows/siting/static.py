@@ -170,7 +170,7 @@ class StaticModel:
         share = np.zeros((n_e, k))                      # share of the entry's waste sent to receiver i
         total = self.gen.sum(axis=0)
         month = np.arange(12)[:, None]
-        received = np.zeros(12 * R)
+        received = np.zeros((12, R))
         transfer_in = np.zeros(12 * max(self.n_transfer, 1) * M)
         for i in range(k):
             # only the entries that can still send something to an open receiver at this position
@@ -183,10 +183,11 @@ class StaticModel:
             asked = np.bincount(keys, want.ravel(), minlength=12 * R).reshape(12, R)
             frac = np.minimum(np.divide(room, asked, out=np.ones_like(room), where=asked > room), 1.0)
             taken = want * frac[:, t]
-            room = np.maximum(room - asked * frac, 0.0)
+            took = asked * frac
+            room = np.maximum(room - took, 0.0)
             rest[:, idx] = want - taken
             share[idx, i] = taken.sum(axis=0) / total[idx]
-            received += np.bincount(keys, taken.ravel(), minlength=12 * R)
+            received += took
             via = t >= T
             if via.any():
                 key = (t[via] - T) * M + self.mat_of[idx[via]]
@@ -201,7 +202,6 @@ class StaticModel:
         dshare = np.divide(to_disp, total, out=np.zeros(n_e), where=total > 0)
         sent.add(self.disp, to_disp, rest,
                  (self.fleet_of, self.origin, trips * dshare, self.round_h, self.round_km))
-        received = received.reshape(12, R)
         return {"generated": float(total.sum()) + self.residual_t, "direct": received[:, :T],
                 "transfer_in": transfer_in.reshape(12, -1)[:, : self.n_transfer * M],
                 "room": room[:, :T].copy()}
