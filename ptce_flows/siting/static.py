@@ -291,7 +291,8 @@ class StaticModel:
             "cost_net_eur": balance["kpis"]["cost_net_eur"],
             "ghg_net_t_co2e": balance["kpis"]["ghg_net_t_co2e"],
         }
-        return {"kpis": kpis, "quantities": quantities, "balance": balance}
+        by_fleet = {f.id: {"trips": float(q.trips[i]), **quantities["fleets"][f.id]} for i, f in enumerate(w.fleets)}
+        return {"kpis": kpis, "quantities": quantities, "balance": balance, "by_fleet": by_fleet}
 
 
 __all__ = ["STATIC_KPIS", "StaticModel"]
