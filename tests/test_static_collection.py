@@ -188,3 +188,19 @@ def test_static_model_within_3_percent_of_the_simulation(case, write_yaml):
             assert abs(static[kpi]) <= 1e-6, (kpi, static[kpi])
         else:
             assert abs(static[kpi] - sim[kpi]) <= 0.03 * abs(sim[kpi]), (kpi, static[kpi], sim[kpi])
+
+
+def test_location_problem_serves_through_the_transfer(write_yaml):
+    """The site search's data: the town reaches the platform only through its transfer
+    station, 10 km collected + 30 km bulk per tonne, plus the compost's 0.45 x 12 km to the
+    farm; left unserved, its waste would go 20 km to the landfill."""
+    from ptce_flows.siting.build import build_problem
+
+    loaded = load_scenario(write_yaml(_chain()))
+    model = StaticModel(build_world(loaded), loaded.spec)
+    problem, shift, keep = build_problem(model, "tonne_km", [])
+    assert keep.tolist() == [True]
+    assert problem.assign_cost[0, 0] + shift == pytest.approx(3_650 * (10 + 30 + 0.45 * 12))
+    assert problem.unserved_cost[0] + shift == pytest.approx(3_650 * 20)
+    cost, _, _ = build_problem(model, "cost", [])
+    assert np.isfinite(cost.assign_cost).all()
