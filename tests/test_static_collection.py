@@ -204,3 +204,34 @@ def test_location_problem_serves_through_the_transfer(write_yaml):
     assert problem.unserved_cost[0] + shift == pytest.approx(3_650 * 20)
     cost, _, _ = build_problem(model, "cost", [])
     assert np.isfinite(cost.assign_cost).all()
+
+
+def test_candidate_transfer_station(write_yaml, tmp_path):
+    """A transfer station with ``candidate: true`` is left out of the base layout (the town
+    then hauls 35 km to the platform itself); a variant builds it; the static model of the
+    design with the station closed is the static model of the base layout; ``optimise``
+    refuses to search it, with a clear message and exit code 2."""
+    from conftest import run_cli
+
+    data = _chain()
+    data["sites"]["transfer"]["candidate"] = True
+    data["sites"]["town"]["deliver_to"] = ["transfer", "platform"]
+    data["variants"] = {"with_transfer": {"set": {"sites.transfer.candidate": False}}}
+    path = write_yaml(data)
+    loaded = load_scenario(path)
+    assert loaded.candidates == ("transfer",)
+    assert "transfer" not in loaded.spec.sites and loaded.spec.fleets["bulk"].serves == []
+    base = StaticModel(build_world(loaded), loaded.spec).evaluate(np.ones(1, bool))["kpis"]
+    assert base["transferred_t"] == 0.0 and base["tonne_km"] == pytest.approx(3_650 * 35 + 900 * 12)
+    design = type(loaded)(**{**loaded.__dict__, "spec": loaded.design})
+    model = StaticModel(build_world(design), design.spec)
+    closed = model.evaluate(np.ones(1, bool), open_transfers=np.zeros(1, bool))["kpis"]
+    assert closed == pytest.approx(base)
+    built = load_scenario(path, variant="with_transfer")
+    assert "transfer" in built.spec.sites
+    with_it = StaticModel(build_world(built), built.spec).evaluate(np.ones(1, bool))["kpis"]
+    assert with_it == pytest.approx(model.evaluate(np.ones(1, bool))["kpis"])
+    out = run_cli("optimise", str(path), "--replications", "0", "--out", str(tmp_path / "out"))
+    assert out.returncode == 2, out.stderr
+    assert "candidate transfer stations (transfer)" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "out").exists()

@@ -103,6 +103,12 @@ def search(request: Request) -> Search:
     if not base.candidates:
         raise PlanError("candidates", f"{request.file} has no candidate site: mark the treatment sites "
                         "that could be built with 'candidate: true'")
+    transfers = [c for c in base.candidates if base.design.sites[c].kind == "transfer"]
+    if transfers:
+        raise PlanError("candidates", f"{request.file}: candidate transfer stations ({', '.join(transfers)}) "
+                        "are not searched: the site search chooses treatment sites (one level of facilities); "
+                        "build or leave out each station in a variant (set: {sites.ID.candidate: false}), "
+                        "then run optimise on each (docs/optimise.md)")
     design = dataclasses.replace(base, spec=base.design)
     world = build_world(design)
     model = StaticModel(world, design.spec)
