@@ -29,11 +29,11 @@ from ptce_flows.metrics.accounting import balance_factors, quantities, replicati
 from ptce_flows.metrics.differences import describe, paired
 from ptce_flows.scenario.loader import LoadedScenario, load_document
 from ptce_flows.scenario.yamlio import parse_yaml, read_text
+from ptce_flows.sim.world import build_world
 from ptce_flows.siting.build import OBJECTIVES, build_problem
 from ptce_flows.siting.problem import InfeasibleLayout
 from ptce_flows.siting.solver import solve
 from ptce_flows.siting.static import StaticModel
-from ptce_flows.sim.world import build_world
 
 #: KPIs simulated for every layout (the run's KPIs and its balances)
 SIM_KPIS = ("diverted_t", "disposed_t", "delivered_t", "vehicle_km", "tonne_km", "co2_t",

@@ -49,10 +49,10 @@ import numpy as np
 
 from ptce_flows.metrics.accounting import BalanceFactors, balance_factors, replication_balance
 from ptce_flows.scenario.schema import ScenarioSpec
+from ptce_flows.sim.tables import World
 from ptce_flows.siting.disposal import DisposalSites, Sent
 from ptce_flows.siting.legs import Legs, Totals
 from ptce_flows.siting.products import Products
-from ptce_flows.sim.tables import World
 from ptce_flows.units import MONTH_OF_DOY, day_of_year
 
 #: KPIs of a layout in the static model (their meaning is the run's KPI of the same name)
@@ -117,12 +117,14 @@ class StaticModel:
         self.disp_km = np.array([km if d >= 0 else 0.0 for d, km in sup.disposal]) if n else np.zeros(0)
         # (12, E) t generated per month
         self.gen = (sup.rate[:, None] * sup.season).T * self.month_days[:, None] if n else np.zeros((12, 0))
+        self.gen_by_entry = np.ascontiguousarray(self.gen.T)
         # the residual stream (potential not captured) goes to its disposal site, carried by no
         # simulated truck (docs/outputs.md): tonnes only, the same in every layout
         res = (sup.residual_rate[:, None] * sup.season).T * self.month_days[:, None] if n else np.zeros((12, 0))
         self.residual_t = float(res.sum())
         keep = sup.residual_disposal >= 0 if n else np.zeros(0, bool)
         self.residual = (sup.residual_disposal[keep], res.sum(axis=0)[keep], res[:, keep])
+        self.residual_by_disp = np.bincount(self.residual[0], self.residual[1], minlength=len(w.disposals))
         payload = self.legs.payload[sup.fleet] if n else np.zeros(0)
         per_interval = sup.rate[:, None] * sup.season * sup.every[:, None]            # (E, 12)
         loads = np.where(sup.full_only[:, None], per_interval / payload[:, None],
@@ -135,6 +137,7 @@ class StaticModel:
         round_km = sup.round_km if len(sup.round_km) == n else np.zeros(n)
         round_h = sup.round_h if len(sup.round_h) == n else self.legs.loading_h[sup.fleet]
         self.round_km, self.round_h = round_km.astype(float), round_h.astype(float)
+        self.has_rounds = bool(self.round_km.any())
         legs, f, o = self.legs, self.fleet_of, self.origin
         dest = np.where(self.cand >= 0, self.recv_site[np.maximum(self.cand, 0)] if len(self.recv_site) else -1, -1)
         self.t_km = self.cand_km
@@ -154,8 +157,9 @@ class StaticModel:
         tr = np.ones(self.n_transfer, bool) if open_transfers is None else np.asarray(open_transfers, bool)
         q = Totals(self.legs)
         sent = Sent()
-        res_site, res_mass, res_month = self.residual
-        sent.add(res_site, res_mass, res_month)
+        if self.disposal.limited:  # otherwise the residual's sites are the same in every layout
+            res_site, res_mass, res_month = self.residual
+            sent.add(res_site, res_mass, res_month)
         stage = self._collect(np.concatenate([open_mask, tr]), q, sent)
         stage["forwarded"] = self._forward(open_mask, stage, q, sent)
         done = self.products.run(open_mask, stage, q, sent)
@@ -165,46 +169,57 @@ class StaticModel:
         n_e, k = self.cand.shape
         T, R, M = self.n_treat, len(self.recv_cap), self.n_mat
         valid = (self.cand >= 0) & open_r[np.maximum(self.cand, 0)] if R else np.zeros((n_e, k), bool)
-        rest = self.gen.copy()                          # (12, E)
-        room = self.recv_cap[None, :] * self.month_days[:, None]
+        rest = self.gen_by_entry.copy()                 # (E, 12): rows gather fast
+        room = (self.recv_cap[None, :] * self.month_days[:, None]).T.copy()   # (R, 12)
         share = np.zeros((n_e, k))                      # share of the entry's waste sent to receiver i
         total = self.gen.sum(axis=0)
-        month = np.arange(12)[:, None]
-        received = np.zeros((12, R))
-        transfer_in = np.zeros(12 * max(self.n_transfer, 1) * M)
+        left = total.copy()
+        month = np.arange(12)[None, :]
+        received = np.zeros((R, 12))
+        transfer_in = np.zeros(max(self.n_transfer, 1) * M * 12)
         for i in range(k):
             # only the entries that can still send something to an open receiver at this position
-            idx = np.flatnonzero(valid[:, i] & (rest.sum(axis=0) > 1e-12))
+            idx = np.flatnonzero(valid[:, i] & (left > 1e-12))
             if not idx.size:
                 continue
             t = self.cand[idx, i]
-            want = rest[:, idx]
-            keys = (month * R + t[None, :]).ravel()
-            asked = np.bincount(keys, want.ravel(), minlength=12 * R).reshape(12, R)
-            frac = np.minimum(np.divide(room, asked, out=np.ones_like(room), where=asked > room), 1.0)
-            taken = want * frac[:, t]
-            took = asked * frac
+            want = rest[idx]                                                  # (n, 12)
+            keys = (t[:, None] * 12 + month).ravel()
+            asked = np.bincount(keys, want.ravel(), minlength=R * 12).reshape(R, 12)
+            over = asked > room
+            if over.any():  # a receiver offered more than its room accepts the same share from each
+                frac = np.divide(room, asked, out=np.ones_like(room), where=over)
+                taken = want * frac[t]
+                took = asked * frac
+                rest[idx] = want - taken
+            else:
+                taken, took = want, asked
+                rest[idx] = 0.0
             room = np.maximum(room - took, 0.0)
-            rest[:, idx] = want - taken
-            share[idx, i] = taken.sum(axis=0) / total[idx]
+            sent_i = taken.sum(axis=1)
+            share[idx, i] = sent_i / total[idx]
+            left[idx] -= sent_i
             received += took
             via = t >= T
             if via.any():
                 key = (t[via] - T) * M + self.mat_of[idx[via]]
-                transfer_in += np.bincount((month * (self.n_transfer * M) + key[None, :]).ravel(),
-                                           taken[:, via].ravel(), minlength=transfer_in.size)
+                transfer_in += np.bincount((key[:, None] * 12 + month).ravel(), taken[via].ravel(),
+                                           minlength=transfer_in.size)
+        rest = rest.T                                   # (12, E)
         sent_t = share * total[:, None]
         trips = self.trips_per_t * total
         q.add(self.fleet_of[:, None], trips[:, None] * share, self.t_km, self.t_empty, self.t_hours, sent_t,
-              self.round_km[:, None])
+              self.round_km[:, None] if self.has_rounds else None)
         left = rest.sum(axis=0)
         to_disp = np.where(self.disp >= 0, left, 0.0)
         dshare = np.divide(to_disp, total, out=np.zeros(n_e), where=total > 0)
-        sent.add(self.disp, to_disp, rest,
-                 (self.fleet_of, self.origin, trips * dshare, self.round_h, self.round_km))
-        return {"generated": float(total.sum()) + self.residual_t, "direct": received[:, :T],
-                "transfer_in": transfer_in.reshape(12, -1)[:, : self.n_transfer * M],
-                "room": room[:, :T].copy()}
+        out = np.flatnonzero(to_disp > 0)
+        if out.size:
+            sent.add(self.disp[out], to_disp[out], rest[:, out],
+                     (self.fleet_of[out], self.origin[out], (trips * dshare)[out], self.round_h[out], self.round_km[out]))
+        return {"generated": float(total.sum()) + self.residual_t, "direct": received[:T].T,
+                "transfer_in": transfer_in.reshape(-1, 12)[: self.n_transfer * M].T,
+                "room": room[:T].T.copy()}
 
     def _forward(self, open_t: np.ndarray, stage: dict, q: Totals, sent: Sent) -> np.ndarray:
         """(12, T) t forwarded by the transfer stations to each treatment site, by month."""
@@ -220,7 +235,6 @@ class StaticModel:
                 f = onward.fleet
                 per_day = np.divide(x, days, out=np.zeros(12), where=days > 0)
                 size = np.minimum(legs.payload[f], per_day * max(1, info.max_wait_days))
-                trips_of = lambda mass: float(np.divide(mass, size, out=np.zeros(12), where=size > 0).sum())  # noqa: E731
                 for t, km in onward.candidates:
                     if not open_t[t] or x.sum() <= 1e-12:
                         continue
@@ -230,12 +244,12 @@ class StaticModel:
                     out[:, t] += take
                     if take.sum() > 0:
                         trip = self._trip(f, info.site, np.array([w.treatments[t].site]), np.array([km]))
-                        q.add(np.array([f]), np.array([trips_of(take)]), trip.km, trip.empty_km, trip.hours,
+                        q.add(np.array([f]), np.array([_loads(take, size)]), trip.km, trip.empty_km, trip.hours,
                               np.array([take.sum()]))
                 d = onward.disposal[0]
                 if d >= 0 and x.sum() > 1e-12:
                     sent.add([d], [x.sum()], x[:, None],
-                             ([f], [info.site], [trips_of(x)], [legs.loading_h[f]], [0.0]))
+                             ([f], [info.site], [_loads(x, size)], [legs.loading_h[f]], [0.0]))
         return out
 
     def _finish(self, open_mask: np.ndarray, q: Totals, sent: Sent, stage: dict, done: dict) -> dict:
@@ -243,18 +257,25 @@ class StaticModel:
         frac, refused, over = self.disposal.shares(sent)
         disposed = np.zeros(len(w.disposals))
         waste = 0.0
+        if not self.disposal.limited:
+            disposed += self.residual_by_disp
+            waste += self.residual_t
+        cols: list[list[np.ndarray]] = [[] for _ in range(7)]  # every truck batch, one pass below
         for b, rows, d, share in self.disposal.route(sent, frac):
             mass = sent.mass[b][rows] * share
             disposed += np.bincount(d, mass, minlength=len(disposed))
             if sent.kinds[b] == "waste":
                 waste += float(mass.sum())
             trucks = sent.trucks[b]
-            if trucks is None:
-                continue
-            fleet, origin, trips, load_h, rkm = (np.asarray(a)[rows] for a in trucks)
+            if trucks is not None:
+                fleet, origin, trips, load_h, rkm = (np.asarray(a)[rows] for a in trucks)
+                for col, value in zip(cols, (fleet, origin, trips * share, load_h, rkm, d, mass), strict=True):
+                    col.append(value)
+        if cols[0]:
+            fleet, origin, trips, load_h, rkm, d, mass = (np.concatenate(c) for c in cols)
             km = w.disposal_km[origin, d]
             empty = legs.empty_km(fleet, origin, self.disp_site[d], km)
-            q.add(fleet, trips * share, km, empty, legs.hours(fleet, km, empty, load_h), mass, rkm)
+            q.add(fleet, trips, km, empty, legs.hours(fleet, km, empty, load_h), mass, rkm if rkm.any() else None)
         received = done["received"]
         quantities = {
             "horizon_days": int(self.month_days.sum()),
@@ -293,6 +314,11 @@ class StaticModel:
         }
         by_fleet = {f.id: {"trips": float(q.trips[i]), **quantities["fleets"][f.id]} for i, f in enumerate(w.fleets)}
         return {"kpis": kpis, "quantities": quantities, "balance": balance, "by_fleet": by_fleet}
+
+
+def _loads(month: np.ndarray, size: np.ndarray) -> float:
+    """Loads carrying ``month`` t (by month) in loads of ``size`` t."""
+    return float(np.divide(month, size, out=np.zeros(12), where=size > 0).sum())
 
 
 __all__ = ["STATIC_KPIS", "StaticModel"]
