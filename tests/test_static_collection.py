@@ -12,6 +12,7 @@ model describes a territory in its stride, not the start-up of an empty one (doc
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from pathlib import Path
@@ -206,13 +207,10 @@ def test_location_problem_serves_through_the_transfer(write_yaml):
     assert np.isfinite(cost.assign_cost).all()
 
 
-def test_candidate_transfer_station(write_yaml, tmp_path):
+def test_candidate_transfer_station(write_yaml):
     """A transfer station with ``candidate: true`` is left out of the base layout (the town
     then hauls 35 km to the platform itself); a variant builds it; the static model of the
-    design with the station closed is the static model of the base layout; ``optimise``
-    refuses to search it, with a clear message and exit code 2."""
-    from conftest import run_cli
-
+    design with the station closed is the static model of the base layout."""
     data = _chain()
     data["sites"]["transfer"]["candidate"] = True
     data["sites"]["town"]["deliver_to"] = ["transfer", "platform"]
@@ -231,7 +229,61 @@ def test_candidate_transfer_station(write_yaml, tmp_path):
     assert "transfer" in built.spec.sites
     with_it = StaticModel(build_world(built), built.spec).evaluate(np.ones(1, bool))["kpis"]
     assert with_it == pytest.approx(model.evaluate(np.ones(1, bool))["kpis"])
-    out = run_cli("optimise", str(path), "--replications", "0", "--out", str(tmp_path / "out"))
+
+
+def _station_search(write_yaml) -> Path:
+    """The candidate station, with the landfill 60 km away (leaving the waste unserved is then
+    never the cheapest) and typed, so that it has a gate fee and a tax."""
+    data = _chain()
+    data["sites"]["transfer"]["candidate"] = True
+    data["sites"]["town"]["deliver_to"] = ["transfer", "platform"]
+    data["sites"]["landfill"]["type"] = "landfill"
+    data["roads"] = [r if r[:2] != ["town", "landfill"] else ["town", "landfill", 60] for r in data["roads"]]
+    return write_yaml(data)
+
+
+def test_optimise_builds_the_candidate_station_by_cost(write_yaml, tmp_path):
+    """Collection trucks of 10 t drive 365 x 70 km straight to the platform, or 365 x 20 km to
+    the station and bulk trailers 146 x 60 km on: the station saves transport cost, so the
+    search by cost builds it first (through the real entry point)."""
+    from conftest import run_cli
+
+    out = tmp_path / "out"
+    done = run_cli("optimise", str(_station_search(write_yaml)), "--objective", "cost", "--top", "2",
+                   "--replications", "0", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    first, second = json.loads((out / "layouts.json").read_text())["layouts"]
+    assert first["open"] == second["open"] == ["platform"]
+    assert first["opened"] == ["transfer"] and second["opened"] == []
+    assert second["objective"] - first["objective"] == pytest.approx(
+        second["static"]["cost_net_eur"] - first["static"]["cost_net_eur"], rel=1e-6)
+    variants = yaml.safe_load((out / "variants.yaml").read_text())["variants"]
+    assert variants["layout_1"]["set"] == {"sites.transfer.candidate": False}
+
+
+def test_optimise_by_tonne_km_leaves_the_station_out(write_yaml):
+    """The station adds 5 km to every tonne's haul (10 + 30 instead of 35): by tonne-km it is
+    not built (a tie in the location problem, where a client may still go straight: the layout
+    with fewer stations comes first)."""
+    from ptce_flows.experiment.optimise import Request, search
+
+    found = search(Request(str(_station_search(write_yaml)), objective="tonne_km", top=2))
+    first, second = found.proposals
+    assert first.opened == [] and second.opened == ["transfer"]
+    assert first.objective == pytest.approx(3_650 * 35 + 0.45 * 3_650 * 12)
+    assert first.static["tonne_km"] < second.static["tonne_km"]
+
+
+def test_optimise_refuses_too_many_candidate_stations(write_yaml, tmp_path):
+    from conftest import run_cli
+
+    data = _chain()
+    for k in range(5):
+        data["sites"][f"station_{k}"] = {**data["sites"]["transfer"], "candidate": True,
+                                         "location": [43.56 + k / 100, 1.55]}
+    data["sites"]["platform"]["candidate"] = True
+    data["fleets"]["bulk"]["serves"] += [f"station_{k}" for k in range(5)]
+    out = run_cli("optimise", str(write_yaml(data)), "--replications", "0", "--out", str(tmp_path / "out"))
     assert out.returncode == 2, out.stderr
-    assert "candidate transfer stations (transfer)" in out.stderr and "Traceback" not in out.stderr
-    assert not (tmp_path / "out").exists()
+    assert "5 candidate transfer stations" in out.stderr and "at most 4" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "out").exists()

@@ -102,8 +102,10 @@ def _via_transfers(model: StaticModel, objective: str, a: np.ndarray, legs: tupl
             a[e, j] = min(a[e, j], value + total[e] * (forward + per_t_site[j]))
 
 
-def build_problem(model: StaticModel, objective: str, candidates: list[str]) -> tuple[LocationProblem, float, np.ndarray]:
-    """The problem, the constant to add to its objective, and the client entries kept."""
+def build_problem(model: StaticModel, objective: str, candidates: list[str],
+                  open_transfers: np.ndarray | None = None) -> tuple[LocationProblem, float, np.ndarray]:
+    """The problem, the constant to add to its objective, and the client entries kept, with
+    the transfer stations ``open_transfers`` (all by default) open."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective '{objective}' (one of: {', '.join(OBJECTIVES)})")
     w, f = model.world, model.factors
@@ -114,6 +116,8 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str]) -> 
     fid = [fleets[x].id for x in model.fleet_of]
     site_of = model.cand
     valid = site_of >= 0
+    if open_transfers is not None and len(open_transfers):
+        valid &= (site_of < T) | np.asarray(open_transfers, bool)[np.clip(site_of - T, 0, len(open_transfers) - 1)]
     n_e = len(total)
     a = np.full((n_e, T), np.inf)
     if objective == "tonne_km":
