@@ -259,6 +259,7 @@ def test_optimise_builds_the_candidate_station_by_cost(write_yaml, tmp_path):
         second["static"]["cost_net_eur"] - first["static"]["cost_net_eur"], rel=1e-6)
     variants = yaml.safe_load((out / "variants.yaml").read_text())["variants"]
     assert variants["layout_1"]["set"] == {"sites.transfer.candidate": False}
+    assert (out / "figures" / "layouts.png").stat().st_size > 1000
 
 
 def test_optimise_by_tonne_km_leaves_the_station_out(write_yaml):
