@@ -75,6 +75,21 @@ def _bhh() -> dict:
     return data
 
 
+def _depot_and_seasons() -> dict:
+    """The full landfill case with the collection and skip fleets starting from a depot, an
+    empty-truck CO2 rate and a seasonal supply whose summer peak (13 t/day) exceeds the
+    platform's 12 t/day: the transfer station sends the excess to disposal."""
+    data = _overflow()
+    data["nodes"] = {"garage": [43.58, 1.40]}
+    data["roads"] += [["garage", "town", 5], ["garage", "transfer", 12], ["garage", "landfill", 18],
+                      ["garage", "incinerator", 22], ["garage", "village", 9]]
+    data["fleets"]["collection"].update(depot="garage", co2_kg_per_km_empty=0.8)
+    data["fleets"]["skip"]["depot"] = "garage"
+    data["sites"]["town"]["supply"]["biowaste"]["seasonality"] = [0.8, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.2, 1.1, 1,
+                                                                 0.9, 0.8]
+    return data
+
+
 def _static(path: Path) -> dict:
     loaded = load_scenario(path)
     world = build_world(loaded)
@@ -179,7 +194,7 @@ def test_round_estimated_from_stops_and_area(write_yaml):
     assert out["by_fleet"]["collection"]["vehicle_km"] == pytest.approx(365 * (tour + 20))
 
 
-@pytest.mark.parametrize("case", [_chain, _digestion, _overflow, _bhh])
+@pytest.mark.parametrize("case", [_chain, _digestion, _overflow, _bhh, _depot_and_seasons])
 def test_static_model_within_3_percent_of_the_simulation(case, write_yaml):
     path = write_yaml(case())
     static = _static(path)["kpis"]
