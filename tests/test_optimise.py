@@ -41,10 +41,7 @@ def test_candidates_are_not_built_in_the_base_layout():
     assert "west" in opened.spec.costs.sites and "north" not in opened.spec.costs.sites
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("organic_vallee", marks=pytest.mark.xfail(
-        reason="interim: the static model does not yet route through transfer stations (branch static)")),
-    "cluster_jura"])
+@pytest.mark.parametrize("name", ["organic_vallee", "cluster_jura"])
 def test_static_model_within_3_percent_of_the_simulation(name):
     """Generated, diverted, delivered, vehicle-km, tonne-km, CO2, net cost and net GHG agree
     within 3 % with the simulation's means (2 replications; both territories have a warm-up)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,8 @@ SIM_KPIS = ("diverted_t", "disposed_t", "delivered_t", "vehicle_km", "tonne_km",
 #: by more than this share (the static model is within 1 % of the shipped territories; 3 % is
 #: the accuracy it is tested for)
 FLAG_TOLERANCE = 0.03
+#: candidate transfer stations the search tries every subset of (2^4 = 16 solves at most)
+MAX_CANDIDATE_TRANSFERS = 4
 
 
 @dataclass(frozen=True)
@@ -103,35 +106,62 @@ def search(request: Request) -> Search:
     if not base.candidates:
         raise PlanError("candidates", f"{request.file} has no candidate site: mark the treatment sites "
                         "that could be built with 'candidate: true'")
+    transfers = [c for c in base.candidates if base.design.sites[c].kind == "transfer"]
+    if len(transfers) > MAX_CANDIDATE_TRANSFERS:
+        raise PlanError("candidates", f"{request.file}: {len(transfers)} candidate transfer stations "
+                        f"({', '.join(transfers)}); the search tries every subset of them, at most "
+                        f"{MAX_CANDIDATE_TRANSFERS} (build some in a variant: set: {{sites.ID.candidate: false}})")
     design = dataclasses.replace(base, spec=base.design)
     world = build_world(design)
     model = StaticModel(world, design.spec)
     kpi, unit = OBJECTIVES[request.objective]
-    problem, constant, _ = build_problem(model, request.objective, list(base.candidates))
-    try:
-        found = solve(problem, sites=request.sites, max_new=request.max_new, budget=request.budget_eur,
-                      top=request.top)
-    except InfeasibleLayout as exc:
-        raise PlanError("constraints", str(exc)) from None
     ids = model.treat_ids
+    station_ids = [world.sites[x.site] for x in world.transfers]
     existing = [s for s in ids if s not in base.candidates]
     base_mask = np.array([s in existing for s in ids])
+    base_stations = np.array([s not in transfers for s in station_ids], dtype=bool)
     out = Search(request, kpi, unit, Proposal("base", existing, [], None, None,
-                                              model.evaluate(base_mask)["kpis"], base),
-                 [], sum(lay.seconds for lay in found), base.spec.seed, raw={"doc": doc})
+                                              model.evaluate(base_mask, base_stations)["kpis"], base),
+                 [], 0.0, base.spec.seed, raw={"doc": doc})
     gen = model.gen.sum(axis=0)
     by_source: dict[str, float] = {}
     for e, site in enumerate(world.supply.site.tolist()):
         by_source[world.sites[site]] = by_source.get(world.sites[site], 0.0) + float(gen[e])
     out.raw["generated_by_source"] = by_source
-    for k, lay in enumerate(found, 1):
+    found = _solve_each_station_layout(model, request, list(base.candidates), transfers, station_ids)
+    out.solve_seconds = sum(lay.seconds for _, lay, _ in found)
+    for k, (value, lay, built) in enumerate(found, 1):
         mask = np.zeros(len(ids), bool)
         mask[list(lay.open)] = True
-        opened = [ids[j] for j in lay.open if ids[j] in base.candidates]
-        out.proposals.append(Proposal(f"layout_{k}", [ids[j] for j in lay.open], opened,
-                                      round(lay.objective + constant, 6), lay.gap, model.evaluate(mask)["kpis"],
-                                      _loaded(doc, request, opened)))
+        stations = np.array([s not in transfers or s in built for s in station_ids], dtype=bool)
+        opened = [ids[j] for j in lay.open if ids[j] in base.candidates] + list(built)
+        out.proposals.append(Proposal(f"layout_{k}", [ids[j] for j in lay.open], opened, round(value, 6), lay.gap,
+                                      model.evaluate(mask, stations)["kpis"], _loaded(doc, request, opened)))
     return out
+
+
+def _solve_each_station_layout(model: StaticModel, request: Request, candidates: list[str], transfers: list[str],
+                               station_ids: list[str]) -> list[tuple[float, Any, tuple[str, ...]]]:
+    """The ``top`` best layouts over every subset of the candidate transfer stations (one
+    solve per subset: the stations change what serving a client costs, not the sites), best
+    first: (objective, solver layout, stations built)."""
+    found = []
+    errors = []
+    for n in range(len(transfers) + 1):
+        for built in itertools.combinations(transfers, n):
+            stations = np.array([s not in transfers or s in built for s in station_ids], dtype=bool)
+            problem, constant, _ = build_problem(model, request.objective, candidates, stations)
+            try:
+                layouts = solve(problem, sites=request.sites, max_new=request.max_new, budget=request.budget_eur,
+                                top=request.top)
+            except InfeasibleLayout as exc:
+                errors.append(str(exc))
+                continue
+            found += [(lay.objective + constant, lay, built) for lay in layouts]
+    if not found:
+        raise PlanError("constraints", errors[0])
+    found.sort(key=lambda f: (f[0], len(f[2])))
+    return found[: request.top]
 
 
 def _replication_kpis(loaded: LoadedScenario, run) -> dict[str, float]:

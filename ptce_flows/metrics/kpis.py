@@ -83,6 +83,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
     insertion = sum(r["insertion_fte"] for r in jobs_activity.values())
 
     diverted, generated = t["diverted_t"], t["generated_t"]
+    available = diversion_base(t)
     kpis = {
         "generated_t": generated,
         "residual_t": t["residual_t"],
@@ -93,7 +94,7 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         "disposed_t": t["disposed_t"],
         "disposal_refused_t": float(np.sum(win.disp_refused)),
         "disposal_over_capacity_t": float(np.sum(win.disp_over)),
-        "diversion_rate": diverted / generated if generated > 0 else 0.0,
+        "diversion_rate": min(1.0, diverted / available) if available > 0 else 0.0,
         "delivered_t": t["delivered_t"],
         "produced_t": t["produced_t"],
         "process_losses_t": t["process_losses_t"],
@@ -129,6 +130,16 @@ def summarise(world: World, rec: Records) -> ReplicationSummary:
         start_stocks=start_stocks(world, rec),
         tonnages=site_tonnages(world, win),
     )
+
+
+def diversion_base(t: dict[str, float]) -> float:
+    """The tonnes the diversion rate is a share of: the waste generated in the period plus the
+    waste already waiting, when it opened, at sources, at transfer stations and on the road
+    (zero without a warm-up). The mass balance (``metrics.balance.headline``) makes the tonnes
+    diverted at most that: diverted = generated + waiting at the start - disposed - waiting at
+    the end, so the rate never exceeds 1 (``min(1, .)`` only removes float rounding)."""
+    return (t["generated_t"] + t["start_source_stock_t"] + t["start_transfer_stock_t"]
+            + t["start_waste_in_transit_t"])
 
 
 def _fleets_and_jobs(world: World, win: State, sh: dict[str, np.ndarray], annual: float):

@@ -14,7 +14,7 @@ MAX_PANELS = 4
 
 def layouts_figure(places: dict[str, dict], layouts: list[dict], objective: str, unit: str, lang: str = "en"):
     """One panel per layout (best first): sources sized by tonnes, existing sites, the
-    candidates it builds and those it leaves out.
+    candidates it builds and those it leaves out (treatment sites and transfer stations).
 
     Args:
         places: site id -> {"kind", "lat", "lon", "t" (tonnes, sources), "candidate"}.

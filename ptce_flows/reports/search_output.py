@@ -74,7 +74,8 @@ def _places(s: Search) -> dict:
     gen = s.raw.get("generated_by_source", {})
     return {sid: {"kind": site.kind, "lat": site.location[0], "lon": site.location[1],
                   "candidate": sid in s.base.loaded.candidates, "t": gen.get(sid, 0.0)}
-            for sid, site in spec.sites.items() if site.kind in ("source", "treatment")}
+            for sid, site in spec.sites.items()
+            if site.kind in ("source", "treatment") or (site.kind == "transfer" and sid in s.base.loaded.candidates)}
 
 
 def write_search(s: Search, out_dir: str | Path, command: list[str], lang: str = "en",
@@ -99,7 +100,7 @@ def write_search(s: Search, out_dir: str | Path, command: list[str], lang: str =
             from ptce_flows.plotting.siting import layouts_figure
 
             (tmp / "figures").mkdir()
-            shown = [{"rank": p.rank, "open": p.open, "objective": p.static.get(s.kpi),
+            shown = [{"rank": p.rank, "open": [*p.open, *p.opened], "objective": p.static.get(s.kpi),
                       "simulated": (p.simulated.get(s.kpi) or {}).get("mean")} for p in s.proposals]
             save_figure(layouts_figure(_places(s), shown, s.kpi, s.unit, lang), tmp / "figures" / "layouts")
     return Path(out_dir)

@@ -1,12 +1,15 @@
-"""Layouts of a scenario with candidate sites: which treatment sites are built.
+"""Layouts of a scenario with candidate sites: which treatment sites and transfer stations are built.
 
-A treatment site marked ``candidate: true`` could be built but is not in the base layout.
+A treatment site or transfer station marked ``candidate: true`` could be built but is not in
+the base layout.
 ``built_layout(spec, open_ids)`` is the scenario as it runs with the candidates ``open_ids``
 built and the others left out: they disappear from the sites (their location stays as a road
 node, so roads through them still join), from the sources' ``deliver_to`` lists, the fleets'
 ``serves`` lists, the disruptions and the ``costs.sites`` entries, so that the run
-neither sends anything to them nor counts their costs. A source whose ``deliver_to`` names only
-sites that are not built delivers, like one without the key, to the nearest built site.
+neither sends anything to them nor counts their costs; a transfer station's ``forward_to``
+loses them too. A source whose ``deliver_to`` names only sites that are not built delivers,
+like one without the key, to the nearest built site (a station whose ``forward_to`` names
+only such sites forwards, likewise, to the nearest built treatment site).
 
 The loader checks the scenario as written (every candidate included) and then keeps the base
 layout (``LoadedScenario.spec``) and the scenario with every candidate built
@@ -21,8 +24,9 @@ from ptce_flows.scenario.schema import ScenarioSpec
 
 
 def candidate_ids(spec: ScenarioSpec) -> list[str]:
-    """Treatment sites marked ``candidate: true``, in file order."""
-    return [sid for sid, s in spec.sites.items() if s.kind == "treatment" and s.candidate]
+    """Treatment sites and transfer stations marked ``candidate: true``, in file order."""
+    return [sid for sid, s in spec.sites.items() if s.kind in ("treatment", "transfer") and s.candidate]
+
 
 
 def built_layout(spec: ScenarioSpec, open_ids: Iterable[str] = ()) -> ScenarioSpec:
@@ -43,6 +47,9 @@ def built_layout(spec: ScenarioSpec, open_ids: Iterable[str] = ()) -> ScenarioSp
             site = site.model_copy(update={"candidate": False})
         elif site.kind == "source" and site.deliver_to:
             site = site.model_copy(update={"deliver_to": [t for t in site.deliver_to if t not in closed]})
+        elif site.kind == "transfer" and site.forward_to:
+            kept = [t for t in site.forward_to if t not in closed]
+            site = site.model_copy(update={"forward_to": kept or None})
         sites[sid] = site
     nodes = dict(spec.nodes)
     nodes.update({sid: spec.sites[sid].location for sid in closed})

@@ -303,6 +303,8 @@ class TransferSpec(SiteBase):
     """A transfer station: receives loads, bulks them, forwards them; diverts nothing itself."""
 
     kind: Literal["transfer"]
+    #: a station that could be built: not in the base layout (a variant builds it)
+    candidate: bool = False
     capacity_t_per_day: Annotated[float, Field(ge=MIN_CAPACITY_T_PER_DAY, le=MAX_T_PER_DAY)]
     storage_t: Annotated[float, Field(gt=0.0, le=MAX_STORAGE_T)]
     forward_to: Annotated[list[Id], Field(min_length=1)] | None = None

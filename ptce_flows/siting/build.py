@@ -14,6 +14,10 @@ The cost of serving entry ``e`` from site ``t`` adds, for the chosen objective:
 - ``ghg`` (t CO2e): the trucks' CO2, the process emissions less the energy credit, the residues'
   disposal emissions less the products' avoided emissions.
 
+A client whose receiver is a transfer station is served by the treatment sites it forwards to
+(its collection leg, then the bulk loads' share per tonne); collection rounds add their km and
+hours to every collection trip, as in the static model.
+
 Leaving an entry unserved (what the sites refuse) sends it to its disposal site: trips, gate fee
 and taxes, disposal emissions. Capacities are the sites' t/day over the reported days (none when
 no site could ever be full). Farm demand caps and seasons are not in the problem: the
@@ -77,8 +81,31 @@ def _trip_per_t(model: StaticModel, fleet: int, origin: int, dest: int, km: floa
     return value / info.payload_t
 
 
-def build_problem(model: StaticModel, objective: str, candidates: list[str]) -> tuple[LocationProblem, float, np.ndarray]:
-    """The problem, the constant to add to its objective, and the client entries kept."""
+def _via_transfers(model: StaticModel, objective: str, a: np.ndarray, legs: tuple, total: np.ndarray,
+                   per_t_site: np.ndarray) -> None:
+    """Clients whose receiver is a transfer station: served by each treatment site it forwards
+    to, at the collection leg + the bulk loads' share per tonne + the site's per-tonne value
+    (``a`` keeps the cheaper of that and a direct delivery). The station's capacity is not in
+    the problem: the static model and the simulation judge it."""
+    w = model.world
+    per_t: dict[tuple[int, int], list[tuple[int, float]]] = {}
+    for e, k, value in zip(*(x.tolist() for x in legs), strict=True):
+        m = int(model.mat_of[e])
+        onward = w.transfers[k].forward.get(m)
+        if onward is None:
+            continue
+        if (k, m) not in per_t:
+            site = w.transfers[k].site
+            per_t[(k, m)] = [(j, _trip_per_t(model, onward.fleet, site, w.treatments[j].site, km, objective))
+                             for j, km in onward.candidates]
+        for j, forward in per_t[(k, m)]:
+            a[e, j] = min(a[e, j], value + total[e] * (forward + per_t_site[j]))
+
+
+def build_problem(model: StaticModel, objective: str, candidates: list[str],
+                  open_transfers: np.ndarray | None = None) -> tuple[LocationProblem, float, np.ndarray]:
+    """The problem, the constant to add to its objective, and the client entries kept, with
+    the transfer stations ``open_transfers`` (all by default) open."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective '{objective}' (one of: {', '.join(OBJECTIVES)})")
     w, f = model.world, model.factors
@@ -89,6 +116,8 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str]) -> 
     fid = [fleets[x].id for x in model.fleet_of]
     site_of = model.cand
     valid = site_of >= 0
+    if open_transfers is not None and len(open_transfers):
+        valid &= (site_of < T) | np.asarray(open_transfers, bool)[np.clip(site_of - T, 0, len(open_transfers) - 1)]
     n_e = len(total)
     a = np.full((n_e, T), np.inf)
     if objective == "tonne_km":
@@ -98,31 +127,32 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str]) -> 
     elif objective == "cost":
         ekm = np.array([f.costs.fleet_km[x].value for x in fid])
         eh = np.array([f.costs.fleet_h[x].value for x in fid])
-        per_trip = (model.t_km + model.t_empty) * ekm[:, None] + model.t_hours * eh[:, None]
+        rk = model.round_km
+        per_trip = (model.t_km + model.t_empty + rk[:, None]) * ekm[:, None] + model.t_hours * eh[:, None]
         ids = model.treat_ids
         per_t_site = np.array([f.costs.per_t[s].value - f.costs.energy_kwh[s].value * f.costs.energy_price[s].value
                                for s in ids])
         dsid = [w.sites[w.disposals[d].site] if d >= 0 else None for d in model.disp]
         fee = np.array([f.costs.gate_fee[s].value + f.costs.tax[s].value if s else 0.0 for s in dsid])
-        unserved = trips * ((model.disp_km + model.d_empty) * ekm + model.d_hours * eh) + total * fee
+        unserved = trips * ((model.disp_km + model.d_empty + rk) * ekm + model.d_hours * eh) + total * fee
     else:
         c_l = np.array([fleets[x].co2_kg_per_km for x in model.fleet_of])
         c_e = np.array([fleets[x].co2_kg_per_km_empty for x in model.fleet_of])
-        per_trip = (model.t_km * c_l[:, None] + model.t_empty * c_e[:, None]) / 1000.0
+        rk = model.round_km * 0.5 * (c_l + c_e)  # the round at the mean of loaded and empty
+        per_trip = (model.t_km * c_l[:, None] + model.t_empty * c_e[:, None] + rk[:, None]) / 1000.0
         ids = model.treat_ids
         per_t_site = np.array([(f.climate.process[s].value - f.climate.energy_kwh[s].value
                                 * f.climate.avoided_per_kwh[s].value) / 1000.0 for s in ids])
         dsid = [w.sites[w.disposals[d].site] if d >= 0 else None for d in model.disp]
         dis = np.array([f.climate.disposal[s].value / 1000.0 if s else 0.0 for s in dsid])
-        unserved = trips * (model.disp_km * c_l + model.d_empty * c_e) / 1000.0 + total * dis
+        unserved = trips * (model.disp_km * c_l + model.d_empty * c_e + rk) / 1000.0 + total * dis
     per_t_site = per_t_site + _per_t_output(model, objective)
     rows, cols = np.nonzero(valid)
-    t = site_of[rows, cols]
-    if objective == "tonne_km":
-        val = total[rows] * model.t_km[rows, cols] + total[rows] * per_t_site[t]
-    else:
-        val = trips[rows] * per_trip[rows, cols] + total[rows] * per_t_site[t]
-    a[rows, t] = val
+    r = site_of[rows, cols]
+    leg = total[rows] * model.t_km[rows, cols] if objective == "tonne_km" else trips[rows] * per_trip[rows, cols]
+    direct = r < T
+    a[rows[direct], r[direct]] = leg[direct] + total[rows[direct]] * per_t_site[r[direct]]
+    _via_transfers(model, objective, a, (rows[~direct], r[~direct] - T, leg[~direct]), total, per_t_site)
     unserved = np.where(model.disp >= 0, unserved, np.inf)
     keep = (total > 0) & (np.isfinite(a).any(axis=1) | np.isfinite(unserved))
     a, unserved, total = a[keep], unserved[keep], total[keep]
