@@ -98,17 +98,28 @@ def cmd_optimise(args, check_backend, check_out) -> int:
 
 
 def _table(result) -> str:
+    """The proposals for the terminal: the candidates each builds (every open site is in
+    layouts.json), the solver's optimum, the static model's value of the layout as the scenario
+    routes it (what the simulation should find) and the simulated mean with its interval."""
     kpi, unit = result.kpi, result.unit
-    lines = [f"Site search: {kpi} ({unit}), {result.replications} replication(s) per layout"]
-    lines.append(f"{'rank':>4}  {'open sites':40s} {'static':>14} {'gap':>7} {'simulated (95 % CI)':>36}  flag")
+
+    def num(x) -> str:
+        return "" if x is None else f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
+
+    lines = [f"Site search: {kpi} ({unit}), {result.replications} replication(s) per layout",
+             f"{'rank':>4}  {'candidates built':32s} {'solver':>13} {'gap':>6} {'static model':>13} "
+             f"{'simulated mean [95 % CI]':>40}  flag"]
 
     def row(p, rank):
         sim = p.simulated.get(kpi) if p.simulated else None
         text = "" if not sim or sim["mean"] is None else (
-            f"{sim['mean']:.6g} [{sim['low']:.6g}, {sim['high']:.6g}]" if sim["n"] > 1 else f"{sim['mean']:.6g}")
+            f"{num(sim['mean'])} [{num(sim['low'])}, {num(sim['high'])}]" if sim["n"] > 1 else num(sim["mean"]))
         gap = "" if p.gap is None else f"{100 * p.gap:.2f}%"
-        static = p.objective if p.objective is not None else p.static[kpi]
-        return f"{rank:>4}  {', '.join(p.open)[:40]:40s} {static:>14.6g} {gap:>7} {text:>36}  {p.flag or ''}"
+        built = ", ".join(p.opened) if p.opened else "(none)"
+        built = built if len(built) <= 32 else built[:31] + "…"
+        static = p.static.get(kpi) if p.static else None
+        return (f"{rank:>4}  {built:32s} {num(p.objective):>13} {gap:>6} {num(static):>13} "
+                f"{text:>40}  {p.flag or ''}")
 
     lines.append(row(result.base, "base"))
     lines += [row(p, p.rank) for p in result.proposals]
