@@ -180,4 +180,23 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str],
         big = 10.0 * (np.abs(a[np.isfinite(a)]).sum() + np.abs(unserved[np.isfinite(unserved)]).sum() + 1.0)
         unserved = np.where(np.isfinite(unserved), unserved, big)
     problem = LocationProblem(a, total, fixed, existing, capacity, unserved if has_unserved else None, capex)
-    return problem, float(shift.sum()), keep
+    return problem, float(shift.sum()) + _residual_constant(model, objective), keep
+
+
+def _residual_constant(model: StaticModel, objective: str) -> float:
+    """What the residual stream adds in every layout (no truck of ours carries it: its tonnes
+    at their disposal sites, with their gate fees and taxes or their emissions), so that the
+    solver's optimum is on the same footing as the static model and the simulation."""
+    if objective == "tonne_km":
+        return 0.0
+    w, f = model.world, model.factors
+    total = 0.0
+    for d, tonnes in enumerate(model.residual_by_disp):
+        if tonnes <= 0:
+            continue
+        sid = w.sites[w.disposals[d].site]
+        if objective == "cost":
+            total += tonnes * (f.costs.gate_fee[sid].value + f.costs.tax[sid].value)
+        else:
+            total += tonnes * f.climate.disposal[sid].value / 1000.0
+    return total
