@@ -19,7 +19,8 @@ A client whose receiver is a transfer station is served by the treatment sites i
 hours to every collection trip, as in the static model.
 
 Leaving an entry unserved (what the sites refuse) sends it to its disposal site: trips, gate fee
-and taxes, disposal emissions. Capacities are the sites' t/day over the reported days (none when
+and taxes, disposal emissions; only as far as every open site that can serve it is full
+(``overflow_only``), even where disposal would cost less, as routing does. Capacities are the sites' t/day over the reported days (none when
 no site could ever be full). Farm demand caps and seasons are not in the problem: the
 simulation judges them.
 """
@@ -179,7 +180,12 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str],
     if has_unserved and not np.isfinite(unserved).all():
         big = 10.0 * (np.abs(a[np.isfinite(a)]).sum() + np.abs(unserved[np.isfinite(unserved)]).sum() + 1.0)
         unserved = np.where(np.isfinite(unserved), unserved, big)
-    problem = LocationProblem(a, total, fixed, existing, capacity, unserved if has_unserved else None, capex)
+    # disposal takes only what the open sites refuse, as in the static model and the simulation
+    # (needed only where leaving a client unserved would cost less than one of its sites)
+    dearest = np.where(np.isfinite(a), a, -np.inf).max(axis=1, initial=-np.inf)
+    overflow_only = has_unserved and bool((unserved < dearest).any())
+    problem = LocationProblem(a, total, fixed, existing, capacity, unserved if has_unserved else None, capex,
+                              overflow_only)
     return problem, float(shift.sum()) + _residual_constant(model, objective), keep
 
 

@@ -21,6 +21,9 @@ class LocationProblem:
         unserved_cost: (n,) cost of leaving client ``i`` unserved; ``None``: every client must
             be served.
         capex: (m,) capital cost counted against ``budget``; ``None``: zeros.
+        overflow_only: a client is left unserved only as far as every open site that can serve
+            it is full (as routing does: disposal takes what the sites refuse), even where
+            leaving it unserved would cost less; ``False``: whichever is cheaper.
     """
 
     assign_cost: np.ndarray
@@ -30,6 +33,7 @@ class LocationProblem:
     capacity: np.ndarray | None = None
     unserved_cost: np.ndarray | None = None
     capex: np.ndarray | None = None
+    overflow_only: bool = False
 
     def __post_init__(self) -> None:
         a = np.asarray(self.assign_cost, dtype=float)

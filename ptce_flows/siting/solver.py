@@ -21,7 +21,10 @@ Two formulations, chosen by the data:
   leaves them out, so that HiGHS works on a model of the remaining sites only.
 * **Capacitated**: flows ``x_ij`` (the share of client ``i`` served by ``j``), the strong
   linking rows ``x_ij <= y_j`` and capacity rows ``sum_i d_i x_ij <= cap_j y_j``; demand may
-  be split between sites, as annual flows are.
+  be split between sites, as annual flows are. With ``overflow_only`` (also used without
+  capacities), a binary ``f_j`` says site ``j`` is full (``sum_i d_i x_ij >= cap_j f_j``) and
+  the unserved share ``u_i`` of a client obeys ``u_i + y_j - f_j <= 1`` for every site ``j``
+  that can serve it: disposal takes only what the open sites have no room for.
 
 The K best distinct layouts are found by adding, after each solution, a "no-good" cut that
 excludes exactly that set of open candidates, and solving again.
@@ -67,7 +70,7 @@ def solve(problem: LocationProblem, *, sites: int | None = None, max_new: int | 
         raise InfeasibleLayout(
             f"{sites} sites open in total is impossible: {int(existing.sum())} exist already "
             f"and there are {problem.n_sites} sites in all")
-    if problem.capacitated:
+    if problem.capacitated or (problem.overflow_only and problem.unserved_cost is not None):
         solver: _Base = _Capacitated(problem)
     elif budget is None and int((~existing).sum()) > PRESOLVE_ABOVE:
         pre = presolve(problem, sites=sites, max_new=max_new, top=top)
@@ -278,12 +281,15 @@ class _Capacitated(_Base):
         t0 = time.perf_counter()
         n, m, a = self.n, self.m, self.a
         d = np.asarray(self.p.demand, dtype=float)
-        cap = np.asarray(self.p.capacity, dtype=float)
+        cap = np.full(m, np.inf) if self.p.capacity is None else np.asarray(self.p.capacity, dtype=float)
         ii, jj = np.nonzero(np.isfinite(a))
         k = ii.size
         has_u = self.p.unserved_cost is not None
-        nvar = m + k + (n if has_u else 0)
-        c = np.concatenate([self.fixed, a[ii, jj], np.asarray(self.p.unserved_cost, float) if has_u else []])
+        fin = np.flatnonzero(np.isfinite(cap))
+        over = has_u and self.p.overflow_only
+        nvar = m + k + (n if has_u else 0) + (fin.size if over else 0)
+        c = np.concatenate([self.fixed, a[ii, jj], np.asarray(self.p.unserved_cost, float) if has_u else [],
+                            np.zeros(fin.size if over else 0)])
         x = m + np.arange(k)
         cons = self._site_rows(nvar, sites, max_new, budget, cuts)
         # every client served (or left unserved)
@@ -304,7 +310,6 @@ class _Capacitated(_Base):
             cons.append(LinearConstraint(csr_matrix((vals, (rows, cols)), shape=(li.size, nvar)),
                                          -np.inf, 0))
         # capacity: sum_i d_i x_ij - cap_j y_j <= 0 (existing: <= cap_j)
-        fin = np.flatnonzero(np.isfinite(cap))
         if fin.size:
             row_of = -np.ones(m, dtype=int)
             row_of[fin] = np.arange(fin.size)
@@ -314,10 +319,13 @@ class _Capacitated(_Base):
             vals = np.concatenate([d[ii[sel]], -cap[fin]])
             cons.append(LinearConstraint(csr_matrix((vals, (rows, cols)), shape=(fin.size, nvar)),
                                          -np.inf, 0))
+        full = self._overflow_rows(cons, nvar, ii, jj, x, d, cap, fin) if over else None
         slo, shi = self._site_bounds()
         lb = np.concatenate([slo, np.zeros(nvar - m)])
         ub = np.concatenate([shi, np.ones(nvar - m)])
         integrality = np.concatenate([np.ones(m), np.zeros(nvar - m)])
+        if full is not None:
+            integrality[full] = 1
         res = milp(c, integrality=integrality, bounds=Bounds(lb, ub), constraints=cons,
                    options=self._options(time_limit, mip_rel_gap))
         if res.x is None:
@@ -331,6 +339,33 @@ class _Capacitated(_Base):
         return Layout(tuple(int(j) for j in np.flatnonzero(opened)), obj,
                       float(bound) if bound is not None else float("nan"),
                       self._gap(obj, bound), served_by, time.perf_counter() - t0)
+
+
+    def _overflow_rows(self, cons: list, total: int, ii, jj, x, d, cap, fin) -> np.ndarray:
+        """Rows keeping disposal for what the open sites refuse (``overflow_only``): the
+        binaries ``f_j`` (site ``j`` full, the last variables) of the finite-capacity sites
+        ``fin``, with ``sum_i d_i x_ij - cap_j f_j >= 0`` and ``u_i + y_j - f_j <= 1`` for every
+        pair; the indices of the ``f_j``."""
+        m, k = self.m, ii.size
+        full = total - fin.size + np.arange(fin.size)
+        f_of = -np.ones(m, dtype=int)
+        f_of[fin] = full
+        u = m + k + ii
+        has_f = f_of[jj] >= 0
+        r = np.arange(k)
+        rows = np.concatenate([r, r, r[has_f]])
+        cols = np.concatenate([u, jj, f_of[jj][has_f]])
+        vals = np.concatenate([np.ones(k), np.ones(k), -np.ones(int(has_f.sum()))])
+        cons.append(LinearConstraint(csr_matrix((vals, (rows, cols)), shape=(k, total)), -np.inf, 1))
+        if fin.size:
+            row_of = -np.ones(m, dtype=int)
+            row_of[fin] = np.arange(fin.size)
+            sel = row_of[jj] >= 0
+            rows = np.concatenate([row_of[jj[sel]], np.arange(fin.size)])
+            cols = np.concatenate([x[sel], full])
+            vals = np.concatenate([d[ii[sel]], -cap[fin]])
+            cons.append(LinearConstraint(csr_matrix((vals, (rows, cols)), shape=(fin.size, total)), 0, np.inf))
+        return full
 
 
 def _cat(parts: list, dtype) -> np.ndarray:
