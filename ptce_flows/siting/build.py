@@ -180,13 +180,17 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str],
     if has_unserved and not np.isfinite(unserved).all():
         big = 10.0 * (np.abs(a[np.isfinite(a)]).sum() + np.abs(unserved[np.isfinite(unserved)]).sum() + 1.0)
         unserved = np.where(np.isfinite(unserved), unserved, big)
-    # disposal takes only what the open sites refuse, as in the static model and the simulation
-    # (needed only where leaving a client unserved would cost less than one of its sites)
-    dearest = np.where(np.isfinite(a), a, -np.inf).max(axis=1, initial=-np.inf)
-    overflow_only = has_unserved and bool((unserved < dearest).any())
     problem = LocationProblem(a, total, fixed, existing, capacity, unserved if has_unserved else None, capex,
-                              overflow_only)
+                              has_unserved and _disposal_cheaper(a, unserved))
     return problem, float(shift.sum()) + _residual_constant(model, objective), keep
+
+
+def _disposal_cheaper(a: np.ndarray, unserved: np.ndarray) -> bool:
+    """Whether leaving some client unserved costs less than one of its sites: then the problem
+    keeps disposal for what the open sites refuse (``overflow_only``), as in the static model
+    and the simulation."""
+    dearest = np.where(np.isfinite(a), a, -np.inf).max(axis=1, initial=-np.inf)
+    return bool((unserved < dearest).any())
 
 
 def _residual_constant(model: StaticModel, objective: str) -> float:
