@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ptce_flows.experiment.plans import Comparison
 from ptce_flows.i18n import colon, label_text, tr, unit_label
-from ptce_flows.metrics.differences import BENEFITS, BETTER, COMPARE_KPIS
+from ptce_flows.metrics.differences import BENEFITS, BETTER, COMPARE_KPIS, RANK_KPIS
 from ptce_flows.reports.xlsx import Column, Sheet, write_workbook
 
 _BETTER = {1: "better.more", -1: "better.less", 0: "better.neither"}
@@ -27,7 +27,7 @@ def layout_labels(comp: Comparison, lang: str = "en") -> dict[str, str]:
 
 
 def _kpi(kpi: str, lang: str) -> str:
-    unit = COMPARE_KPIS[kpi]
+    unit = RANK_KPIS[kpi]
     shown = "%" if unit == "-" and kpi == "diversion_rate" else unit_label(unit, lang)
     return f"{tr('kpi.' + kpi, lang)} ({shown})" if shown else tr(f"kpi.{kpi}", lang)
 
@@ -79,11 +79,23 @@ def comparison_sheets(comp: Comparison, lang: str = "en") -> list[Sheet]:
     for row in comp.ranking:
         rows.append([row["rank"], names[row["layout"]], *pvals(row["layout"]),
                      _value(kpi, row["mean"]), _value(kpi, row["low"]), _value(kpi, row["high"]),
-                     _value(kpi, row["vs_best"]["mean"]), _yes(row["tied_with_best"], lang)])
+                     _value(kpi, (row.get("vs_best") or {}).get("mean")), _yes(row.get("tied_with_best"), lang)])
     sheets.append(Sheet(tr("xlsx.ranking", lang),
                         [Column(tr("col.rank", lang), "int", 8), Column(tr("col.layout", lang), width=36), *pcols,
                          *stats, Column(tr("col.vs_best", lang), "0.00", 16), Column(tr("col.tied", lang))],
                         rows, notes=[_kpi(kpi, lang)]))
+    rows = [[names[name], *pvals(name), st.get("extra_cost_eur"), st.get("avoided_t_co2e"), st["mean"], st["low"],
+             st["high"], tr(f"abatement.{st['status']}", lang)]
+            for name, st in comp.table.get("abatement", {}).items()]
+    if rows:
+        sheets.append(Sheet(tr("xlsx.abatement", lang),
+                            [Column(tr("col.layout", lang), width=36), *pcols,
+                             Column(f"{tr('col.extra_cost', lang)} (EUR)", "0", 16),
+                             Column(f"{tr('col.avoided_ghg', lang)} (t CO2e)", "0.0", 16),
+                             Column(f"{_kpi('abatement_cost_eur_per_t_co2e', lang)}", "0", 22),
+                             Column(tr("col.low", lang), "0", 14), Column(tr("col.high", lang), "0", 14),
+                             Column(tr("col.status", lang), width=30)], rows,
+                            notes=[tr("abatement.method", lang)]))
     rows = []
     for name, reps in comp.runs.items():
         for i in sorted(reps):
