@@ -206,7 +206,11 @@ def test_cli_compare_ranks_by_abatement_and_writes_the_balance_columns(tmp_path)
     assert {"ghg_net_t_co2e", "cost_net_eur", "cost_eur_per_t", ABATEMENT} <= kpis
     svg = (out / "figures" / "benefits.svg").read_text()
     assert "GES évités, bilan net" in svg and "coûte moins)" in svg
-    assert "Abatement cost" in proc.stdout and "Ranking on abatement_cost_eur_per_t_co2e" in proc.stdout
+    # the terminal summary in French names the abatement cost with its interval
+    assert "Coût d'abattement" in proc.stdout and "Fieller" in proc.stdout
+    english = run_cli("compare", str(file), "--replications", "3", "--out", str(tmp_path / "en"),
+                      "--rank-by", ABATEMENT, cwd=tmp_path)
+    assert "Abatement cost" in english.stdout and "Ranking on abatement_cost_eur_per_t_co2e" in english.stdout
 
 
 def test_rank_by_unknown_kpi_names_the_balance_ones():

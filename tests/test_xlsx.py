@@ -107,7 +107,7 @@ def test_sweep_writes_its_workbook(tmp_path):
                    "--out", str(out), "--quiet", "--lang", "fr")
     assert proc.returncode == 0, proc.stderr
     book = openpyxl.load_workbook(out / "results.xlsx")
-    assert book.sheetnames == ["Comparaison", "Gains", "Classement", "Réplications"]
+    assert book.sheetnames == ["Comparaison", "Gains", "Classement", "Coût d'abattement", "Réplications"]
     rows = list(book["Comparaison"].iter_rows(min_row=3, values_only=True))
     head = [c.value for c in book["Comparaison"][2]]
     assert head[:3] == ["Implantation", "sites.platform.capacity_t_per_day", "Indicateur"]

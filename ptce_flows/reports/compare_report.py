@@ -92,8 +92,27 @@ def text_summary(doc: dict, lang: str) -> str:
     lines += _aligned([head, *rows])
     if brows:
         lines += ["", tr("compare.benefits", lang)] + _aligned([bhead, *brows])
+    lines += _abatement_lines(doc, lang)
     lines += ["", tr("compare.ci_note", lang)]
     return "\n".join(lines)
+
+
+def _abatement_lines(doc: dict, lang: str) -> list[str]:
+    """The abatement cost of each layout against the baseline (EUR per t CO2e avoided, Fieller)."""
+    names = _labels(doc, lang)
+    unit = unit_label("EUR/t CO2e", lang)
+    table = [[tr("col.layout", lang), f"{tr('xlsx.abatement', lang)} ({unit})", tr("col.status", lang)]]
+    for lay in doc["layouts"]:
+        st = lay.get("abatement")
+        if not st or st.get("status") == "baseline":
+            continue
+        value = "" if st["mean"] is None else fmt_number(st["mean"], lang, 0)
+        if st["mean"] is not None and st.get("low") is not None and st["low"] != st.get("high"):
+            value += f" [{fmt_number(st['low'], lang, 0)} ; {fmt_number(st['high'], lang, 0)}]"
+        table.append([names[lay["name"]], value, tr(f"abatement.{st['status']}", lang)])
+    if len(table) == 1:
+        return []
+    return ["", tr("abatement.method", lang)] + _aligned(table)
 
 
 def _aligned(table: list[list[str]]) -> list[str]:
