@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. sites.platform.capacity_t_per_day=40 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--detail", action="store_true",
+                   help="write every source's daily stock in timeseries.csv (default: summed over the "
+                        "sources, each source's last day kept; see docs/outputs.md)")
     p.add_argument("--report", action="store_true",
                    help="also write the figures and the PDF/HTML report into the results folder")
     p.add_argument("--lang", choices=("en", "fr"), help="language of the report (with --report; default en)")
@@ -220,7 +223,7 @@ def cmd_run(args) -> int:
     from ptce_flows.reports.files import forcing
 
     with forcing(args.force):
-        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption)
+        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption, detail=args.detail)
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
                                spec=loaded.spec)

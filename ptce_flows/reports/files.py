@@ -39,7 +39,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import yaml
+import numpy as np
 
 from ptce_flows.errors import OutputError, UsageError
 
@@ -356,7 +356,11 @@ def write_json(path: Path, data) -> None:
 
 
 def write_yaml(path: Path, data, header: str = "") -> None:
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    """``data`` as YAML after ``header``, quoted so that the scenario loader (YAML 1.2 core
+    schema) and any YAML 1.1 reader read back the same data (``scenario.yamlcore.dump``)."""
+    from ptce_flows.scenario.yamlcore import dump  # the scenario package: only when writing YAML
+
+    text = dump(data, allow_unicode=True, width=100)
     path.write_text(header + text, encoding="utf-8")
 
 
@@ -373,6 +377,61 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
     for row in rows:
         writer.writerow([_cell(row.get(c, "")) for c in columns])
     path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def write_csv_columns(path: Path, columns: list[str], cells: dict[str, object]) -> None:
+    """Write a table given column by column, byte for byte as :func:`write_csv` writes the
+    same rows, several times faster on large tables.
+
+    ``cells[name]`` is a sequence (list or numpy array, one entry per row) or a single ``str``
+    repeated on every row. Floats are formatted as in :func:`write_csv` (integers without a
+    decimal point, otherwise the shortest round-trip form); text cells are made formula-safe
+    and quoted as ``csv.writer`` would, once per distinct value.
+    """
+    n = max((len(v) for v in cells.values() if not isinstance(v, str)), default=0)
+    texts = []
+    for name in columns:
+        value = cells.get(name, "")
+        if isinstance(value, str):
+            texts.append([_quoted(_cell(value))] * n)
+        else:
+            texts.append(_column_texts(value))
+    lines = [",".join(_quoted(safe_cell(str(c))) for c in columns)]
+    lines += map(",".join, zip(*texts, strict=True))
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def _column_texts(values) -> list[str]:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return list(map(str, values.tolist()))
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    cache: dict = {}
+    out = []
+    for v in values:
+        if type(v) is float:
+            out.append(str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v))
+            continue
+        key = (type(v), v)
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = _quoted(_cell(v))
+        out.append(text)
+    return out
+
+
+def _quoted(text: str) -> str:
+    """``text`` as ``csv.writer`` (as :func:`write_csv` sets it up) writes one cell of a row
+    of several cells: written by that writer itself, so the quoting rules are its own."""
+    if not any(c in text for c in _SPECIAL):
+        return text
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([text, ""])
+    return buf.getvalue()[:-2]
+
+
+_SPECIAL = frozenset(',"\r\n')
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)")

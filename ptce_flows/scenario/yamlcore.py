@@ -118,11 +118,19 @@ class CoreDumper(yaml.SafeDumper):
     the same with either loader."""
 
 
+class CoreCDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """:class:`CoreDumper` with libyaml's emitter when PyYAML was built with it: the same text
+    (the representer and the quoting rules are the same Python code; only the emitter is C),
+    several times faster on a large scenario."""
+
+
 for _first, _resolvers in CoreLoader.yaml_implicit_resolvers.items():
     for _tag, _regexp in _resolvers:
         CoreDumper.add_implicit_resolver(_tag, _regexp, [_first])
+        CoreCDumper.add_implicit_resolver(_tag, _regexp, [_first])
 
 
-def dump(data: object) -> str:
-    """``data`` as YAML text (block style, keys in their order) that ``CoreLoader`` reads back."""
-    return yaml.dump(data, Dumper=CoreDumper, sort_keys=False)
+def dump(data: object, **options) -> str:
+    """``data`` as YAML text (block style, keys in their order) that ``CoreLoader`` reads back
+    as the same data; ``options`` as for ``yaml.dump`` (``allow_unicode``, ``width``)."""
+    return yaml.dump(data, Dumper=CoreCDumper, sort_keys=False, **options)
