@@ -33,21 +33,23 @@ ALL_SOURCES = "_all_sources"
 SUMMED_QUANTITY = "source_stock"
 
 
+#: the text columns of a row, from the head of its series
+TEXT_COLUMNS = ("site", "kind", "material", "quantity", "unit")
+
+
 @dataclass
 class SeriesTable:
-    """timeseries.csv as columns, one entry per row (without the ``scenario`` column).
+    """timeseries.csv as columns (without the ``scenario`` column).
 
-    ``time_d`` is an integer array; ``value``, ``low`` and ``high`` are lists of Python floats
-    already rounded to ``DIGITS`` (exactly as ``round(x, DIGITS)``); the text columns are
-    object arrays.
+    Row ``i`` is day ``time_d[i]`` of series ``series[i]``, whose text columns are
+    ``heads[series[i]]`` (site, kind, material, quantity, unit). ``value``, ``low`` and
+    ``high`` are Python floats already rounded to ``DIGITS`` (exactly as ``round(x, DIGITS)``);
+    with one replication the three are the same list.
     """
 
     time_d: np.ndarray
-    site: np.ndarray
-    kind: np.ndarray
-    material: np.ndarray
-    quantity: np.ndarray
-    unit: np.ndarray
+    series: np.ndarray
+    heads: list[tuple[str, str, str, str, str]]
     value: list[float]
     low: list[float]
     high: list[float]
@@ -56,16 +58,12 @@ class SeriesTable:
     def __len__(self) -> int:
         return len(self.time_d)
 
-    def columns(self) -> dict[str, object]:
-        return {"time_d": self.time_d, "site": self.site, "kind": self.kind, "material": self.material,
-                "quantity": self.quantity, "unit": self.unit, "value": self.value, "low": self.low,
-                "high": self.high}
-
     def rows(self) -> list[dict]:
         """The table as row dicts (the form of ``aggregate.timeseries_rows``)."""
-        cols = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.columns().items()}
-        names = list(cols)
-        return [dict(zip(names, cells, strict=True)) for cells in zip(*cols.values(), strict=True)]
+        return [{"time_d": d, **dict(zip(TEXT_COLUMNS, self.heads[j], strict=True)), "value": v, "low": lo,
+                 "high": hi}
+                for d, j, v, lo, hi in zip(self.time_d.tolist(), self.series.tolist(), self.value, self.low,
+                                           self.high, strict=True)]
 
 
 def _heads(world: World, runs: list[ReplicationSummary]) -> list[tuple[str, str, str, str, str]]:
@@ -146,12 +144,9 @@ def series_table(world: World, runs: list[ReplicationSummary], detail: bool = Fa
         day_parts.append(np.repeat(span, len(group)))
     col = np.concatenate(col_parts) if col_parts else np.zeros(0, dtype=int)
     day = np.concatenate(day_parts) if day_parts else np.zeros(0, dtype=int)
-    text = np.array(heads, dtype=object).reshape(len(heads), 5) if heads else np.zeros((0, 5), dtype=object)
-    picked = text[col]
-    return SeriesTable(
-        time_d=day, site=picked[:, 0], kind=picked[:, 1], material=picked[:, 2], quantity=picked[:, 3],
-        unit=picked[:, 4], value=_round(mean[day, col]), low=_round(low[day, col]),
-        high=_round(high[day, col]), detail=detail)
+    value = _round(mean[day, col])
+    low_, high_ = (value, value) if len(runs) == 1 else (_round(low[day, col]), _round(high[day, col]))
+    return SeriesTable(time_d=day, series=col, heads=heads, value=value, low=low_, high=high_, detail=detail)
 
 
 def _round(values: np.ndarray) -> list[float]:

@@ -37,6 +37,7 @@ import secrets
 import shutil
 import stat
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -379,23 +380,47 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A column of few distinct values: ``labels[codes[i]]`` on row ``i``."""
+
+    codes: np.ndarray
+    labels: list
+
+
 def write_csv_columns(path: Path, columns: list[str], cells: dict[str, object]) -> None:
     """Write a table given column by column, byte for byte as :func:`write_csv` writes the
     same rows, several times faster on large tables.
 
-    ``cells[name]`` is a sequence (list or numpy array, one entry per row) or a single ``str``
-    repeated on every row. Floats are formatted as in :func:`write_csv` (integers without a
-    decimal point, otherwise the shortest round-trip form); text cells are made formula-safe
-    and quoted as ``csv.writer`` would, once per distinct value.
+    ``cells[name]`` is a list or numpy array (one entry per row), a :class:`Coded` column, or
+    a single ``str`` repeated on every row. Floats are formatted as in :func:`write_csv`
+    (integers without a decimal point, otherwise the shortest round-trip form); text cells
+    are made formula-safe and quoted as ``csv.writer`` would, once per distinct value.
     """
-    n = max((len(v) for v in cells.values() if not isinstance(v, str)), default=0)
-    texts = []
-    for name in columns:
-        value = cells.get(name, "")
+    n = max((len(v.codes) if isinstance(v, Coded) else len(v)
+             for v in cells.values() if not isinstance(v, str)), default=0)
+    texts: list[list[str]] = []
+    done: dict[int, list[str]] = {}   # a column object given twice is formatted once
+    i = 0
+    while i < len(columns):
+        value = cells.get(columns[i], "")
+        if isinstance(value, Coded):
+            # adjacent columns coded alike are joined per label, then picked once per row
+            group = [value]
+            while i + len(group) < len(columns) and isinstance(cells.get(columns[i + len(group)]), Coded) \
+                    and cells[columns[i + len(group)]].codes is value.codes:
+                group.append(cells[columns[i + len(group)]])
+            joined = [",".join(_quoted(_cell(c.labels[k])) for c in group) for k in range(len(value.labels))]
+            texts.append(np.array(joined, dtype=object)[value.codes].tolist() if joined else [""] * n)
+            i += len(group)
+            continue
         if isinstance(value, str):
             texts.append([_quoted(_cell(value))] * n)
         else:
-            texts.append(_column_texts(value))
+            if id(value) not in done:
+                done[id(value)] = _column_texts(value)
+            texts.append(done[id(value)])
+        i += 1
     lines = [",".join(_quoted(safe_cell(str(c))) for c in columns)]
     lines += map(",".join, zip(*texts, strict=True))
     with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -405,20 +430,29 @@ def write_csv_columns(path: Path, columns: list[str], cells: dict[str, object]) 
 def _column_texts(values) -> list[str]:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
         return list(map(str, values.tolist()))
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f" \
+            or isinstance(values, list) and all(type(v) is float for v in values):
+        return _float_texts(np.asarray(values, dtype=float))
     if isinstance(values, np.ndarray):
         values = values.tolist()
     cache: dict = {}
     out = []
     for v in values:
-        if type(v) is float:
-            out.append(str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v))
-            continue
         key = (type(v), v)
         text = cache.get(key)
         if text is None:
             text = cache[key] = _quoted(_cell(v))
         out.append(text)
     return out
+
+
+def _float_texts(values: np.ndarray) -> list[str]:
+    """``_cell`` of every float: whole numbers below 1e15 as integers, others by ``repr``."""
+    whole = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < 1e15)
+    out = np.empty(len(values), dtype=object)
+    out[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
+    out[~whole] = list(map(repr, values[~whole].tolist()))
+    return out.tolist()
 
 
 def _quoted(text: str) -> str:

@@ -14,12 +14,13 @@ import simpy
 from ptce_flows import __version__
 from ptce_flows.experiment import RunResult, replication_seeds
 from ptce_flows.metrics.aggregate import _rounded, flow_rows, summary_dict
-from ptce_flows.metrics.series import series_table
+from ptce_flows.metrics.series import TEXT_COLUMNS, SeriesTable, series_table
 from ptce_flows.reports.files import (
     atomic_dir,
     is_ours,
     is_report_file,
     write_csv,
+    Coded,
     write_csv_columns,
     write_json,
     write_yaml,
@@ -65,6 +66,15 @@ def manifest(result: RunResult, command: list[str], detail: bool = False) -> dic
     }
 
 
+def _series_columns(table: SeriesTable, scenario: str) -> dict[str, object]:
+    """timeseries.csv's columns for ``write_csv_columns``: the text columns coded by series."""
+    columns: dict[str, object] = {"scenario": scenario, "time_d": table.time_d, "value": table.value,
+                                  "low": table.low, "high": table.high}
+    for i, name in enumerate(TEXT_COLUMNS):
+        columns[name] = Coded(table.series, [head[i] for head in table.heads])
+    return columns
+
+
 #: the files whose content a report describes: when a rerun leaves them byte for byte the
 #: same, the reports already in the folder (either language) still describe it and are kept
 RESULT_FILES = ("summary.json", "flows.csv", "timeseries.csv", "scenario.resolved.yaml")
@@ -101,8 +111,7 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
     if disruption is not None:
         summary["disruption"] = _rounded(disruption)
     flows = flow_rows(result.runs)
-    series = series_table(result.world, result.runs, detail=detail).columns()
-    series["scenario"] = loaded.label
+    series = _series_columns(series_table(result.world, result.runs, detail=detail), loaded.label)
     for row in flows:
         row["scenario"] = loaded.label
     header = (f"# Resolved scenario: every default filled in.\n# Source: {loaded.file}"
