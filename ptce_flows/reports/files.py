@@ -372,6 +372,9 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
     other module uses ``csv.writer``).
     """
     columns = columns or (list(rows[0]) if rows else [])
+    if len(columns) > 1:  # csv.writer quotes an empty cell alone on its row: not a case here
+        write_csv_columns(path, columns, {c: [row.get(c, "") for row in rows] for c in columns})
+        return
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([safe_cell(str(c)) for c in columns])
