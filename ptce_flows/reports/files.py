@@ -372,15 +372,21 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
     other module uses ``csv.writer``).
     """
     columns = columns or (list(rows[0]) if rows else [])
-    if len(columns) > 1:  # csv.writer quotes an empty cell alone on its row: not a case here
+    if len(columns) > 1:  # csv.writer quotes an empty cell alone on its row: not a case there
         write_csv_columns(path, columns, {c: [row.get(c, "") for row in rows] for c in columns})
-        return
+    else:
+        path.write_text(csv_text(rows, columns), encoding="utf-8")
+
+
+def csv_text(rows: list[dict], columns: list[str]) -> str:
+    """The table written row by row with ``csv.writer``: what :func:`write_csv` and
+    :func:`write_csv_columns` write, byte for byte (the reference for their tests)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([safe_cell(str(c)) for c in columns])
     for row in rows:
         writer.writerow([_cell(row.get(c, "")) for c in columns])
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    return buf.getvalue()
 
 
 @dataclass(frozen=True)
@@ -426,7 +432,7 @@ def write_csv_columns(path: Path, columns: list[str], cells: dict[str, object]) 
         i += 1
     lines = [",".join(_quoted(safe_cell(str(c))) for c in columns)]
     lines += map(",".join, zip(*texts, strict=True))
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with open(path, "w", encoding="utf-8") as handle:  # line ends as path.write_text writes them
         handle.write("\n".join(lines) + "\n")
 
 
