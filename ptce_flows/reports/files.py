@@ -402,22 +402,20 @@ def write_csv_columns(path: Path, columns: list[str], cells: dict[str, object]) 
     same rows, several times faster on large tables.
 
     ``cells[name]`` is a list or numpy array (one entry per row), a :class:`Coded` column, or
-    a single ``str`` repeated on every row. Floats are formatted as in :func:`write_csv`
-    (integers without a decimal point, otherwise the shortest round-trip form); text cells
+    a ``str`` repeated on every row. Numbers are formatted as by :func:`write_csv`; text cells
     are made formula-safe and quoted as ``csv.writer`` would, once per distinct value.
     """
-    n = max((len(v.codes) if isinstance(v, Coded) else len(v)
-             for v in cells.values() if not isinstance(v, str)), default=0)
+    n = max((len(v.codes) if isinstance(v, Coded) else len(v) for v in cells.values() if not isinstance(v, str)),
+            default=0)
     texts: list[list[str]] = []
     done: dict[int, list[str]] = {}   # a column object given twice is formatted once
     i = 0
     while i < len(columns):
         value = cells.get(columns[i], "")
-        if isinstance(value, Coded):
-            # adjacent columns coded alike are joined per label, then picked once per row
+        if isinstance(value, Coded):  # adjacent columns coded alike: joined per label, picked per row
             group = [value]
-            while i + len(group) < len(columns) and isinstance(cells.get(columns[i + len(group)]), Coded) \
-                    and cells[columns[i + len(group)]].codes is value.codes:
+            while i + len(group) < len(columns) and getattr(cells.get(columns[i + len(group)]), "codes", None) \
+                    is value.codes:
                 group.append(cells[columns[i + len(group)]])
             joined = [",".join(_quoted(_cell(c.labels[k])) for c in group) for k in range(len(value.labels))]
             texts.append(np.array(joined, dtype=object)[value.codes].tolist() if joined else [""] * n)
@@ -426,55 +424,37 @@ def write_csv_columns(path: Path, columns: list[str], cells: dict[str, object]) 
         if isinstance(value, str):
             texts.append([_quoted(_cell(value))] * n)
         else:
-            if id(value) not in done:
-                done[id(value)] = _column_texts(value)
-            texts.append(done[id(value)])
+            texts.append(done[id(value)] if id(value) in done else done.setdefault(id(value), _column_texts(value)))
         i += 1
     lines = [",".join(_quoted(safe_cell(str(c))) for c in columns)]
     lines += map(",".join, zip(*texts, strict=True))
-    with open(path, "w", encoding="utf-8") as handle:  # line ends as path.write_text writes them
-        handle.write("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _column_texts(values) -> list[str]:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
         return list(map(str, values.tolist()))
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f" \
-            or isinstance(values, list) and all(type(v) is float for v in values):
-        return _float_texts(np.asarray(values, dtype=float))
-    if isinstance(values, np.ndarray):
-        values = values.tolist()
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f" or all(type(v) is float for v in values):
+        # whole numbers below 1e15 as integers, the others by repr (as ``_cell``)
+        values = np.asarray(values, dtype=float)
+        whole = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < 1e15)
+        out = np.empty(len(values), dtype=object)
+        out[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
+        out[~whole] = list(map(repr, values[~whole].tolist()))
+        return out.tolist()
     cache: dict = {}
-    out = []
-    for v in values:
-        key = (type(v), v)
-        text = cache.get(key)
-        if text is None:
-            text = cache[key] = _quoted(_cell(v))
-        out.append(text)
-    return out
-
-
-def _float_texts(values: np.ndarray) -> list[str]:
-    """``_cell`` of every float: whole numbers below 1e15 as integers, others by ``repr``."""
-    whole = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < 1e15)
-    out = np.empty(len(values), dtype=object)
-    out[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
-    out[~whole] = list(map(repr, values[~whole].tolist()))
-    return out.tolist()
+    return [cache[(type(v), v)] if (type(v), v) in cache else cache.setdefault((type(v), v), _quoted(_cell(v)))
+            for v in (values.tolist() if isinstance(values, np.ndarray) else values)]
 
 
 def _quoted(text: str) -> str:
-    """``text`` as ``csv.writer`` (as :func:`write_csv` sets it up) writes one cell of a row
-    of several cells: written by that writer itself, so the quoting rules are its own."""
-    if not any(c in text for c in _SPECIAL):
+    """``text`` as ``csv.writer`` (set up as in :func:`csv_text`) writes one cell of a row of
+    several cells: written by that writer itself, so the quoting rules are its own."""
+    if not any(c in text for c in ',"\r\n'):
         return text
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow([text, ""])
     return buf.getvalue()[:-2]
-
-
-_SPECIAL = frozenset(',"\r\n')
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)")
