@@ -96,33 +96,28 @@ def place_map_labels(ax, labels: list[MapLabel], obstacles: list[Bbox], fontsize
     canvas = FigureCanvasAgg(fig) if not hasattr(fig.canvas, "get_renderer") else fig.canvas
     renderer = canvas.get_renderer()
     axes_box = ax.get_window_extent(renderer)
-    placed: list[Bbox] = []
+    placed = _Boxes()
+    fixed = _Boxes([b.extents for b in obstacles])
     texts = []
     px_per_pt = fig.dpi / 72.0
     for lab in sorted(labels, key=lambda item: item.priority):
+        # the label's box is measured once; each spot moves it (display units)
+        ref = ax.annotate(lab.text, (lab.x, lab.y), xytext=(0.0, 0.0), textcoords="offset points", ha="left",
+                          va="bottom", fontsize=fontsize, annotation_clip=False, **(text_kw or {}))
+        ref_box = ref.get_window_extent(renderer)
+        ref.remove()
         best = None  # (cost, step, offset, ha, va, box)
-        for step in _STEPS:
-            for dx, dy in _DIRECTIONS:
-                gap = (lab.radius + 2.5) * step
-                norm = np.hypot(dx, dy)
-                offset = (dx / norm * gap, dy / norm * gap)
-                ha = "left" if dx / norm > 0.3 else ("right" if dx / norm < -0.3 else "center")
-                va = "bottom" if dy / norm > 0.3 else ("top" if dy / norm < -0.3 else "center")
-                text = ax.annotate(lab.text, (lab.x, lab.y), xytext=offset, textcoords="offset points",
-                                   ha=ha, va=va, fontsize=fontsize, annotation_clip=False,
-                                   **(text_kw or {}))
-                box = text.get_window_extent(renderer)
-                text.remove()
-                box = Bbox.from_extents(box.x0 - 1.5 * px_per_pt, box.y0 - 1.0 * px_per_pt,
-                                        box.x1 + 1.5 * px_per_pt, box.y1 + 1.0 * px_per_pt)
-                inside = (box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1
-                          and box.y0 >= axes_box.y0 and box.y1 <= axes_box.y1)
-                cost = sum(_overlap(box, other) for other in placed + obstacles) + (0 if inside else 1e9)
-                if best is None or cost < best[0]:
-                    best = (cost, step, offset, ha, va, box)
-                if cost == 0:
-                    break
-            if best[0] == 0:
+        for step, offset, ha, va in _spots(lab.radius):
+            x0 = ref_box.x0 + offset[0] * px_per_pt - _SHIFT[ha] * ref_box.width
+            y0 = ref_box.y0 + offset[1] * px_per_pt - _SHIFT[va] * ref_box.height
+            box = (x0 - 1.5 * px_per_pt, y0 - 1.0 * px_per_pt,
+                   x0 + ref_box.width + 1.5 * px_per_pt, y0 + ref_box.height + 1.0 * px_per_pt)
+            inside = (box[0] >= axes_box.x0 and box[2] <= axes_box.x1
+                      and box[1] >= axes_box.y0 and box[3] <= axes_box.y1)
+            cost = sum(placed.overlaps(box) + fixed.overlaps(box)) + (0 if inside else 1e9)
+            if best is None or cost < best[0]:
+                best = (cost, step, offset, ha, va, box)
+            if cost == 0:
                 break
         cost, step, offset, ha, va, box = best
         if cost > 0 and not lab.required:
@@ -135,13 +130,43 @@ def place_map_labels(ax, labels: list[MapLabel], obstacles: list[Bbox], fontsize
                            ha=ha, va=va, fontsize=fontsize, annotation_clip=False, arrowprops=arrow,
                            **(text_kw or {}))
         text.set_in_layout(False)
-        placed.append(box)
+        placed.add(box)
         texts.append(text)
     return texts
 
 
-def _overlap(a: Bbox, b: Bbox) -> float:
-    """Overlapping area of two boxes (0 when apart)."""
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return w * h if w > 0 and h > 0 else 0.0
+#: where the box of a label starts, in widths (heights) left of (below) its anchor
+_SHIFT = {"left": 0.0, "center": 0.5, "right": 1.0, "bottom": 0.0, "top": 1.0}
+
+
+def _spots(radius: float):
+    """(step, offset in points, ha, va) of every spot tried around a marker, preferred first."""
+    for step in _STEPS:
+        for dx, dy in _DIRECTIONS:
+            gap = (radius + 2.5) * step
+            norm = np.hypot(dx, dy)
+            ha = "left" if dx / norm > 0.3 else ("right" if dx / norm < -0.3 else "center")
+            va = "bottom" if dy / norm > 0.3 else ("top" if dy / norm < -0.3 else "center")
+            yield step, (dx / norm * gap, dy / norm * gap), ha, va
+
+
+class _Boxes:
+    """Boxes (x0, y0, x1, y1) in display units, held as arrays: the overlaps of a box with
+    a thousand others are computed at once (a large territory has a marker per source)."""
+
+    def __init__(self, boxes=()) -> None:
+        self.rows = [tuple(map(float, b)) for b in boxes]
+        self.array = np.array(self.rows, dtype=float).reshape(-1, 4)
+
+    def add(self, box) -> None:
+        self.rows.append(box)
+        self.array = np.array(self.rows, dtype=float).reshape(-1, 4)
+
+    def overlaps(self, box) -> list[float]:
+        """The overlapping areas that are not zero, in order (their sum is the sum of every
+        overlap: adding zeros changes no float sum)."""
+        a = self.array
+        w = np.minimum(box[2], a[:, 2]) - np.maximum(box[0], a[:, 0])
+        h = np.minimum(box[3], a[:, 3]) - np.maximum(box[1], a[:, 1])
+        hit = (w > 0) & (h > 0)
+        return (w[hit] * h[hit]).tolist()
