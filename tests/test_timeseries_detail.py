@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import run_cli
 
+from conftest import run_cli
 from ptce_flows.bench.territory import territory
 from ptce_flows.metrics.series import ALL_SOURCES, DIGITS
 

@@ -182,7 +182,7 @@ def _series_columns(path: Path, numbers: tuple[str, ...]):
         plain = {v: plain_cell(v) for v in set(column)}
         if any(k != v for k, v in plain.items()):
             texts[i] = [plain[v] for v in column]
-    return (np.trunc(values["time_d"]).astype(np.int64), list(zip(*texts)), values["value"], values["low"],
+    return (np.trunc(values["time_d"]).astype(np.int64), list(zip(*texts, strict=True)), values["value"], values["low"],
             values["high"])
 
 

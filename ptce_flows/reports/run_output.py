@@ -16,11 +16,11 @@ from ptce_flows.experiment import RunResult, replication_seeds
 from ptce_flows.metrics.aggregate import _rounded, flow_rows, summary_dict
 from ptce_flows.metrics.series import TEXT_COLUMNS, SeriesTable, series_table
 from ptce_flows.reports.files import (
+    Coded,
     atomic_dir,
     is_ours,
     is_report_file,
     write_csv,
-    Coded,
     write_csv_columns,
     write_json,
     write_yaml,
