@@ -15,12 +15,14 @@ from pathlib import Path
 
 from ptce_flows import __version__
 from ptce_flows.cli_options import (
+    detail_option,
     jobs_option,
     parse_param,
     parse_sweep_param,
     positive,
     replications_option,
     seed_option,
+    strict_option,
 )
 from ptce_flows.errors import InputError, PtceFlowsError, ScenarioError, UsageError, printable
 from ptce_flows.i18n import fmt_number, tr
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check scenario files (and all their variants)")
     p.add_argument("files", nargs="+", metavar="SCENARIO.yaml")
-    _strict_option(p)
+    strict_option(p)
 
     p = sub.add_parser("run", help="simulate a scenario and write its results")
     p.add_argument("file", metavar="SCENARIO.yaml")
@@ -70,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. sites.platform.capacity_t_per_day=40 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    _strict_option(p)
+    strict_option(p)
+    detail_option(p)
     p.add_argument("--report", action="store_true",
                    help="also write the figures and the PDF/HTML report into the results folder")
     p.add_argument("--lang", choices=("en", "fr"),
@@ -119,11 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _strict_option(p) -> None:
-    p.add_argument("--strict", action="store_true",
-                   help="treat warnings (implausible values, products nobody takes) as errors: exit 2, nothing run")
-
-
 def _warnings(loaded_scenarios) -> list[str]:
     """The warnings of the scenarios, each once (a base layout's warning holds in its variants)."""
     return list(dict.fromkeys(w.format() for loaded in loaded_scenarios for w in loaded.warnings))
@@ -170,7 +168,7 @@ def _comparison_options(p, kind: str) -> None:
                    help="KPI to rank the layouts on (default diverted_t; e.g. tonne_km, co2_t, jobs_fte)")
     p.add_argument("--lang", choices=("en", "fr"), default="en", help="language of the figures (default en)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no tables, only errors")
-    _strict_option(p)
+    strict_option(p)
 
 
 #: the flag behind each ``PlanError.option``
@@ -270,7 +268,8 @@ def cmd_run(args) -> int:
     from ptce_flows.reports.files import forcing
 
     with forcing(args.force):
-        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption, lang=args.lang or "en")
+        write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption, lang=args.lang or "en",
+                  detail=args.detail)
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
                                spec=loaded.spec)

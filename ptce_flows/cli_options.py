@@ -131,3 +131,14 @@ def _split_top(text: str) -> list[str]:
             current.append(char)
     items.append("".join(current).strip())
     return [item for item in items if item]
+
+
+def strict_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--strict", action="store_true",
+                   help="treat warnings (implausible values, products nobody takes) as errors: exit 2, nothing run")
+
+
+def detail_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--detail", action="store_true",
+                   help="write every source's daily stock in timeseries.csv (default: summed over the "
+                        "sources, each source's last day kept; see docs/outputs.md)")

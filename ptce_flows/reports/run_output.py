@@ -13,13 +13,16 @@ import simpy
 
 from ptce_flows import __version__
 from ptce_flows.experiment import RunResult, replication_seeds
-from ptce_flows.metrics.aggregate import _rounded, flow_rows, summary_dict, timeseries_rows
+from ptce_flows.metrics.aggregate import _rounded, flow_rows, summary_dict
+from ptce_flows.metrics.series import TEXT_COLUMNS, SeriesTable, series_table
 from ptce_flows.network.layers import map_layers
 from ptce_flows.reports.files import (
+    Coded,
     atomic_dir,
     is_ours,
     is_report_file,
     write_csv,
+    write_csv_columns,
     write_json,
     write_yaml,
 )
@@ -36,7 +39,7 @@ def default_out_dir(result_or_stem, variant: str | None = None) -> Path:
     return Path("results") / (stem if variant is None else f"{stem}-{variant}")
 
 
-def manifest(result: RunResult, command: list[str]) -> dict:
+def manifest(result: RunResult, command: list[str], detail: bool = False) -> dict:
     loaded = result.loaded
     seeds = replication_seeds(result.seed, result.replications)
     return {
@@ -56,6 +59,7 @@ def manifest(result: RunResult, command: list[str]) -> dict:
         "horizon_days": result.world.horizon_days,
         "warmup_days": result.world.warmup_days,
         "jobs": result.jobs,
+        "timeseries": "detail" if detail else "aggregated",
         "command_line": command,
         "wall_time_s": round(result.wall_time_s, 4),
         "finished_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -64,6 +68,15 @@ def manifest(result: RunResult, command: list[str]) -> dict:
         "numpy": np.__version__,
         "simpy": simpy.__version__,
     }
+
+
+def _series_columns(table: SeriesTable, scenario: str) -> dict[str, object]:
+    """timeseries.csv's columns for ``write_csv_columns``: the text columns coded by series."""
+    columns: dict[str, object] = {"scenario": scenario, "time_d": table.time_d, "value": table.value,
+                                  "low": table.low, "high": table.high}
+    for i, name in enumerate(TEXT_COLUMNS):
+        columns[name] = Coded(table.series, [head[i] for head in table.heads])
+    return columns
 
 
 #: the files whose content a report describes: when a rerun leaves them byte for byte the
@@ -85,13 +98,15 @@ def _same_results(old: Path, new: Path) -> bool:
 
 
 def write_run(result: RunResult, out_dir: str | Path, command: list[str],
-              disruption: dict | None = None, lang: str = "en") -> Path:
+              disruption: dict | None = None, lang: str = "en", detail: bool = False) -> Path:
     """Write every result file of ``result`` into ``out_dir`` (replacing it atomically).
 
     ``disruption`` (from ``faults.cost_of_disruptions``) adds a ``disruption`` section to the
-    summary. The original scenario text is kept as ``scenario.yaml`` (its comments hold the
-    sources of the figures). ``results.xlsx`` holds the same figures for a spreadsheet, with
-    labels and headers in ``lang`` (``reports.workbook``). Files of ours already in ``out_dir`` are replaced; reports
+    summary. ``detail`` writes every source's daily series in timeseries.csv; by default the
+    sources' stocks are summed (see ``metrics.series``). The original scenario text is kept as
+    ``scenario.yaml`` (its comments hold the sources of the figures). ``results.xlsx`` holds the
+    same figures for a spreadsheet, with labels and headers in ``lang`` (``reports.workbook``).
+    Files of ours already in ``out_dir`` are replaced; reports
     (``report.*``, ``figures/``) are kept only if the results are byte for byte the same,
     otherwise they would describe results that are gone. Files that are not ours are kept
     (see ``reports.files``).
@@ -103,10 +118,8 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
     if disruption is not None:
         summary["disruption"] = _rounded(disruption)
     flows = flow_rows(result.runs)
-    series = timeseries_rows(result.world, result.runs)
+    series = _series_columns(series_table(result.world, result.runs, detail=detail), loaded.label)
     for row in flows:
-        row["scenario"] = loaded.label
-    for row in series:
         row["scenario"] = loaded.label
     header = (f"# Resolved scenario: every default filled in.\n# Source: {loaded.file}"
               f"{' variant ' + loaded.variant if loaded.variant else ''} (sha256 {loaded.sha256[:12]})\n")
@@ -118,10 +131,10 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
     with atomic_dir(out_dir, drop=stale) as tmp:
         write_json(tmp / "summary.json", summary)
         write_csv(tmp / "flows.csv", flows, FLOW_FIELDS)
-        write_csv(tmp / "timeseries.csv", series, SERIES_FIELDS)
+        write_csv_columns(tmp / "timeseries.csv", SERIES_FIELDS, series)
         write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(loaded), header)
         (tmp / "scenario.yaml").write_text(loaded.text, encoding="utf-8")
-        write_json(tmp / "manifest.json", manifest(result, command))
+        write_json(tmp / "manifest.json", manifest(result, command, detail))
         if layers is not None:
             write_json(tmp / "map_layers.json", layers)
         _write_workbook(tmp / "results.xlsx", result, summary, flows, lang)

@@ -118,11 +118,88 @@ class CoreDumper(yaml.SafeDumper):
     the same with either loader."""
 
 
+class CoreCDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """:class:`CoreDumper` with libyaml's emitter when PyYAML was built with it, and plain data
+    (dicts, lists, text, numbers, booleans, null) turned into nodes by :func:`_node` rather than
+    PyYAML's general representer: the same nodes, so the same text, several times faster on a
+    large scenario. Anything else (other types, a container that appears twice, which PyYAML
+    writes as an alias) goes through PyYAML's representer."""
+
+    def represent(self, data: object) -> None:
+        try:
+            node = _node(data, set())
+        except _NotPlain:
+            super().represent(data)
+            return
+        self.serialize(node)
+
+    def resolve(self, kind, value, implicit):
+        """The resolver's answer, kept per distinct scalar (a large scenario repeats few texts)."""
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, tuple(implicit))
+        got = self._resolved.get(key)
+        if got is None:
+            got = self._resolved[key] = super().resolve(kind, value, implicit)
+        return got
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._resolved: dict = {}
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_STR, _INT, _FLOAT = "tag:yaml.org,2002:str", INT_TAG, FLOAT_TAG
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+def _float_text(value: float) -> str:
+    """As ``SafeRepresenter.represent_float`` writes a float."""
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value).lower()
+    if "." not in text and "e" in text:
+        text = text.replace("e", ".0e", 1)
+    return text
+
+
+def _node(data: object, seen: set[int]) -> yaml.Node:
+    """The node ``SafeRepresenter`` makes of ``data`` (block style, keys in their order),
+    for plain data only (else ``_NotPlain``)."""
+    kind = type(data)
+    if kind is str:
+        return yaml.ScalarNode(_STR, data)
+    if kind is dict or kind is list:
+        if id(data) in seen:
+            raise _NotPlain  # PyYAML writes an anchor and an alias
+        seen.add(id(data))
+        if kind is dict:
+            items = [(_node(k, seen), _node(v, seen)) for k, v in data.items()]
+            return yaml.MappingNode(_MAP, items, flow_style=False)
+        return yaml.SequenceNode(_SEQ, [_node(v, seen) for v in data], flow_style=False)
+    if kind is bool:
+        return yaml.ScalarNode(BOOL_TAG, "true" if data else "false")
+    if kind is int:
+        return yaml.ScalarNode(_INT, str(data))
+    if kind is float:
+        return yaml.ScalarNode(_FLOAT, _float_text(data))
+    if data is None:
+        return yaml.ScalarNode(NULL_TAG, "null")
+    raise _NotPlain
+
+
 for _first, _resolvers in CoreLoader.yaml_implicit_resolvers.items():
     for _tag, _regexp in _resolvers:
         CoreDumper.add_implicit_resolver(_tag, _regexp, [_first])
+        CoreCDumper.add_implicit_resolver(_tag, _regexp, [_first])
 
 
-def dump(data: object) -> str:
-    """``data`` as YAML text (block style, keys in their order) that ``CoreLoader`` reads back."""
-    return yaml.dump(data, Dumper=CoreDumper, sort_keys=False)
+def dump(data: object, **options) -> str:
+    """``data`` as YAML text (block style, keys in their order) that ``CoreLoader`` reads back
+    as the same data; ``options`` as for ``yaml.dump`` (``allow_unicode``, ``width``)."""
+    return yaml.dump(data, Dumper=CoreCDumper, sort_keys=False, **options)
