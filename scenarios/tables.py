@@ -4,11 +4,11 @@
     .venv/bin/python scenarios/tables.py cluster_jura      # only these stems
 
 Reads ``tests/golden/<stem>.json`` (one seeded replication per layout, written by
-``tests/golden/regenerate.py``) and prints, per scenario file, the two tables of the README:
-the results table and the climate and cost terms table. Nothing is simulated here: after a
-change of figures, run ``tests/golden/regenerate.py`` and then this script, and paste its
-tables into the README (``tests/test_scenario_tables.py`` fails until the README's rows equal
-this output). Columns (the README's "How the figures below are read"):
+``tests/golden/regenerate.py``) and prints, per scenario file, the tables of the README: the
+results table, the climate and cost terms table and the central row of the sensitivity table.
+Nothing is simulated here: after a change of figures, run ``tests/golden/regenerate.py`` and
+then this script, and paste its output into the README (``tests/test_scenario_tables.py`` fails
+until the README's rows equal this output). Columns (the README's "How the figures below are read"):
 
 - generated t, diverted t, residual t: ``kpis.generated_t``, ``kpis.diverted_t``,
   ``kpis.residual_t``; diversion: ``kpis.diversion_rate`` (diverted / (generated + waste waiting
@@ -25,6 +25,8 @@ this output). Columns (the README's "How the figures below are read"):
   generated; net cost: ``costs_eur.net`` in k EUR; EUR/t: ``kpis.cost_eur_per_t``.
 - terms table: ``ghg_t_co2e`` (t CO2e) and ``costs_eur`` (k EUR) term by term, and
   ``kpis.cost_eur_per_inhabitant_year``.
+- the ``central`` row of the sensitivity table (the base layout's KPIs, one decimal); its low and
+  high rows come from ``ptce-flows sensitivity`` and are not recomputed here.
 
 Layouts come in the golden file's order, except those of ``OMITTED`` (see there).
 """
@@ -50,6 +52,9 @@ RESULTS_HEADER = ("layout", "generated t", "diverted t", "diversion", "residual 
                   "net GHG t CO2e", "kg CO2e/t", "net cost k EUR", "EUR/t")
 TERMS_HEADER = ("layout", "transport", "process", "disposal", "avoided", "**net** t CO2e", "transport",
                 "capital", "operating", "disposal", "taxes", "revenue", "**net** k EUR", "EUR/inh/yr")
+#: the KPIs of the sensitivity tables' central row (the seeded base layout, one replication)
+SENSITIVITY_KPIS = ("diverted_t", "delivered_t", "unmet_demand_t", "co2_t", "ghg_net_t_co2e", "cost_eur_per_t",
+                    "jobs_fte")
 GHG_TERMS = ("transport", "process", "disposal", "avoided")
 COST_TERMS = ("transport", "capital", "operating", "disposal", "taxes", "revenue")
 
@@ -113,6 +118,13 @@ def terms_row(name: str, layout: dict) -> list[str]:
             + [_one(layout["kpis"]["cost_eur_per_inhabitant_year"])])
 
 
+def sensitivity_central(stem: str) -> str:
+    """The ``central`` row of the README's sensitivity table: the base layout's golden KPIs.
+    (The low and high rows are differences from ``ptce-flows sensitivity`` runs, not printed here.)"""
+    k = load_golden(stem)["layouts"]["base"]["kpis"]
+    return _row(["central", "-"] + [_one(k[name]) for name in SENSITIVITY_KPIS])
+
+
 def layouts(stem: str) -> dict[str, dict]:
     """The golden layouts the README shows, in file order."""
     return {n: lay for n, lay in load_golden(stem)["layouts"].items() if n not in OMITTED}
@@ -131,7 +143,9 @@ def render(stem: str) -> str:
     results, terms = tables(stem)
     seed = load_golden(stem)["layouts"]["base"]["seed"]
     return "\n".join([f"#### scenarios/{stem}.yaml: results (seed {seed})", "", *results, "",
-                      f"#### scenarios/{stem}.yaml: climate (t CO2e) and cost (k EUR) terms", "", *terms, ""])
+                      f"#### scenarios/{stem}.yaml: climate (t CO2e) and cost (k EUR) terms", "", *terms, "",
+                      f"#### scenarios/{stem}.yaml: central row of the sensitivity table", "",
+                      sensitivity_central(stem), ""])
 
 
 def main(argv: list[str]) -> int:

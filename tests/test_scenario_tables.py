@@ -53,6 +53,12 @@ def test_readme_table_equals_script(stem, which):
 
 
 @pytest.mark.parametrize("stem", tables.STEMS)
+def test_readme_sensitivity_central_row(stem):
+    central = [line for line in _section(stem) if line.startswith("| central | - |")]
+    assert central == [tables.sensitivity_central(stem)], f"{stem}: run {tables.COMMAND} {stem}"
+
+
+@pytest.mark.parametrize("stem", tables.STEMS)
 def test_readme_seed_is_the_goldens(stem):
     seed = tables.load_golden(stem)["layouts"]["base"]["seed"]
     assert f"### Results (seed {seed})" in _section(stem)
