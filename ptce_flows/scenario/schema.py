@@ -416,7 +416,7 @@ class ReferenceSpec(Spec):
     title: str = ""
     year: Annotated[int, Field(ge=1800, le=2100)] | None = None
     url: str = ""
-    note: str = ""
+    note: Description = ""   # a text, or {en: ..., fr: ...}
 
 
 class ScenarioSpec(Spec):
