@@ -221,7 +221,7 @@ def localized_reference(ref: Reference, lang: str) -> Reference:
 
 
 _CITED = re.compile(r"\[([A-Za-z0-9_.-]+)\]")
-_ESTIMATE = re.compile(r"\bestimat", re.I)
+_ESTIMATE = re.compile(r"\bestimat\w*", re.I)
 
 
 def localized_comment(item: Assumption, lang: str, refs: dict[str, Reference]) -> str:
