@@ -52,6 +52,7 @@ class Reference:
     url: str = ""
     note: str = ""      # English (or the only text)
     note_fr: str = ""   # from ``note: {en: ..., fr: ...}``
+    publisher_fr: str = ""   # from ``publisher: {en: ..., fr: ...}``
 
 
 FRENCH_MARK = re.compile(r"^fr\s*:\s*", re.I)
@@ -202,22 +203,29 @@ def references(scenario: dict) -> list[Reference]:
     out = []
     for rid, ref in (scenario.get("references") or {}).items():
         if isinstance(ref, dict):
-            note = ref.get("note") or ""
-            note_en = label_text(note, "en") if isinstance(note, dict) and "en" in note else \
-                (note if isinstance(note, str) else "")
-            note_fr = note.get("fr", "") if isinstance(note, dict) else ""
-            out.append(Reference(rid, str(ref.get("publisher", "")), str(ref.get("title") or ""),
-                                 ref.get("year"), str(ref.get("url") or ""), str(note_en), str(note_fr)))
+            note_en, note_fr = _en_fr(ref.get("note"))
+            publisher, publisher_fr = _en_fr(ref.get("publisher"))
+            out.append(Reference(rid, publisher, str(ref.get("title") or ""), ref.get("year"),
+                                 str(ref.get("url") or ""), note_en, note_fr, publisher_fr))
     return out
 
 
+def _en_fr(text) -> tuple[str, str]:
+    """``(english or only text, french)`` of a text or ``{en: ..., fr: ...}``."""
+    if isinstance(text, dict):
+        return str(text.get("en") or label_text(text, "en")), str(text.get("fr") or "")
+    return str(text or ""), ""
+
+
 def localized_reference(ref: Reference, lang: str) -> Reference:
-    """The reference with its note in ``lang``: in French, the French note, else a French word
-    that the note is in English in the scenario file (the title is a proper name: as published)."""
+    """The reference with its publisher and note in ``lang``: in French, the French text, else
+    (for the note) a French word that it is in English in the scenario file; the title is a
+    proper name, kept as published."""
     if lang != "fr":
         return ref
     note = ref.note_fr or (tr("report.note_in_english", lang) if ref.note else "")
-    return Reference(ref.id, ref.publisher, ref.title, ref.year, ref.url, note, ref.note_fr)
+    return Reference(ref.id, ref.publisher_fr or ref.publisher, ref.title, ref.year, ref.url, note,
+                     ref.note_fr, ref.publisher_fr)
 
 
 _CITED = re.compile(r"\[([A-Za-z0-9_.-]+)\]")
@@ -237,7 +245,7 @@ def localized_comment(item: Assumption, lang: str, refs: dict[str, Reference]) -
         parts.append(tr("report.estimate", lang))
     cited = list(dict.fromkeys(m for m in _CITED.findall(item.comment) if m in refs))
     for rid in cited:
-        ref = refs[rid]
+        ref = localized_reference(refs[rid], lang)
         parts.append(f"[{rid}] {ref.publisher}" + (f" ({ref.year})" if ref.year else ""))
     if _is_prose(item.comment):
         parts.append(tr("report.comment_in_english_line", lang, line=item.line) if item.line else

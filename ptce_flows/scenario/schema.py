@@ -412,7 +412,7 @@ class VariantSpec(Spec):
 
 
 class ReferenceSpec(Spec):
-    publisher: str
+    publisher: Description   # a text, or {en: ..., fr: ...}
     title: str = ""
     year: Annotated[int, Field(ge=1800, le=2100)] | None = None
     url: str = ""
