@@ -192,6 +192,17 @@ _LABELS: dict[str, dict[str, str]] = {
               "les commentaires qui portent les sources n'ont pas pu être lus. Les valeurs sont "
               "listées sans source."},
     "report.notes": {"en": "Notes of the scenario file", "fr": "Notes du fichier de scénario"},
+    "report.estimate": {"en": "estimate", "fr": "estimation"},
+    "report.comment_in_english": {"en": "comment in English in the scenario file",
+                                  "fr": "commentaire en anglais dans le fichier du scénario"},
+    "report.comment_in_english_line": {"en": "comment in English in the scenario file, line {line}",
+                                       "fr": "commentaire en anglais dans le fichier du scénario, ligne {line}"},
+    "report.note_in_english": {"en": "note in English in the scenario file",
+                               "fr": "note en anglais dans le fichier du scénario"},
+    "report.notes_in_english": {
+        "en": "The notes at the top of the scenario file are in English.",
+        "fr": "Les notes en tête du fichier de scénario sont rédigées en anglais (aucune traduction "
+              "« # fr: » n'y figure)."},
     "report.key": {"en": "Parameter", "fr": "Paramètre"},
     "report.value": {"en": "Value", "fr": "Valeur"},
     "report.source": {"en": "Source or reasoning", "fr": "Source ou raisonnement"},

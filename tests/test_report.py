@@ -256,7 +256,12 @@ def test_report_of_rich_scenario_has_intervals_and_sources(tmp_path):
     write_report(folder, "fr", formats=["html"])
     html = (folder / "report.fr.html").read_text(encoding="utf-8")
     assert "Intervalle de confiance à 95" in html
-    assert "source: INSEE, 2021 census" in html and "[insee2021]" in html
+    # the comment is in English in the file (no '# fr:' line): the French report cites the
+    # reference and says so, without the English prose
+    assert "source: INSEE, 2021 census" not in html and "[insee2021]" in html
+    assert "commentaire en anglais dans le fichier du scénario" in html
+    write_report(folder, "en", formats=["html"])
+    assert "source: INSEE, 2021 census" in (folder / "report.en.html").read_text(encoding="utf-8")
     assert result_set(RICH, 3).replications == 3
 
 

@@ -11,7 +11,11 @@ Rules:
 - a comment on a key's line, plus the block of comment lines right above it (no blank line
   between), belong to that key; several keys on one line (a flow mapping) share one entry,
   the outermost key;
-- comment lines under an end-of-line comment and aligned with it continue that comment.
+- comment lines under an end-of-line comment and aligned with it continue that comment;
+- within a key's comment (or the file's notes), the part from a line starting with ``fr:`` on
+  is the French text of what comes before it (:func:`split_french`); a French report shows it
+  instead of the English, and where there is none, :func:`localized_comment` says in French
+  which references are cited and that the comment is in English in the file.
 
 When the original text is not available, :func:`parameter_rows` lists the main parameters of
 the resolved scenario without sources.
@@ -21,7 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+
 from ptce_flows.errors import ScenarioError
+from ptce_flows.i18n import label_text, tr
 from ptce_flows.scenario.yamlio import dotted, parse_yaml
 
 MAX_VALUE_CHARS = 70
@@ -33,6 +40,7 @@ class Assumption:
     value: str       # as written in the file (or from the resolved scenario)
     comment: str     # the source or reasoning; "" when none
     line: int | None = None
+    comment_fr: str = ""   # the author's French text of the comment (``# fr: ...``); "" when none
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,21 @@ class Reference:
     title: str = ""
     year: int | None = None
     url: str = ""
-    note: str = ""
+    note: str = ""      # English (or the only text)
+    note_fr: str = ""   # from ``note: {en: ..., fr: ...}``
+    publisher_fr: str = ""   # from ``publisher: {en: ..., fr: ...}``
+
+
+FRENCH_MARK = re.compile(r"^fr\s*:\s*", re.I)
+
+
+def split_french(parts: list[str]) -> tuple[list[str], list[str]]:
+    """``(english, french)`` parts of a comment: French from the first part that starts with
+    ``fr:`` (the mark dropped) to the end."""
+    for i, part in enumerate(parts):
+        if FRENCH_MARK.match(part):
+            return parts[:i], [FRENCH_MARK.sub("", parts[i], count=1)] + parts[i + 1:]
+    return parts, []
 
 
 def split_comment(line: str) -> tuple[str, str | None, int]:
@@ -169,9 +191,10 @@ def extract_assumptions(text: str, file: str = "scenario.yaml") -> tuple[list[st
         while k in continued and continued[k] == i:
             parts.append(parsed[k][1])
             k += 1
-        comment = " ".join(c for c in (_clean(p) for p in parts) if c)
-        if comment:
-            items.append(Assumption(dotted(by_line[line]), _value_text(code), comment, line))
+        english, french = split_french([c for c in (_clean(p) for p in parts) if c])
+        comment, comment_fr = " ".join(english), " ".join(c for c in french if c)
+        if comment or comment_fr:
+            items.append(Assumption(dotted(by_line[line]), _value_text(code), comment, line, comment_fr))
     return notes, items
 
 
@@ -180,9 +203,73 @@ def references(scenario: dict) -> list[Reference]:
     out = []
     for rid, ref in (scenario.get("references") or {}).items():
         if isinstance(ref, dict):
-            out.append(Reference(rid, str(ref.get("publisher", "")), str(ref.get("title") or ""),
-                                 ref.get("year"), str(ref.get("url") or ""), str(ref.get("note") or "")))
+            note_en, note_fr = _en_fr(ref.get("note"))
+            publisher, publisher_fr = _en_fr(ref.get("publisher"))
+            out.append(Reference(rid, publisher, str(ref.get("title") or ""), ref.get("year"),
+                                 str(ref.get("url") or ""), note_en, note_fr, publisher_fr))
     return out
+
+
+def _en_fr(text) -> tuple[str, str]:
+    """``(english or only text, french)`` of a text or ``{en: ..., fr: ...}``."""
+    if isinstance(text, dict):
+        return str(text.get("en") or label_text(text, "en")), str(text.get("fr") or "")
+    return str(text or ""), ""
+
+
+def localized_reference(ref: Reference, lang: str) -> Reference:
+    """The reference with its publisher and note in ``lang``: in French, the French text, else
+    (for the note) a French word that it is in English in the scenario file; the title is a
+    proper name, kept as published."""
+    if lang != "fr":
+        return ref
+    note = ref.note_fr or (tr("report.note_in_english", lang) if ref.note else "")
+    return Reference(ref.id, ref.publisher_fr or ref.publisher, ref.title, ref.year, ref.url, note,
+                     ref.note_fr, ref.publisher_fr)
+
+
+_CITED = re.compile(r"\[([A-Za-z0-9_.-]+)\]")
+_ESTIMATE = re.compile(r"\bestimat\w*", re.I)
+
+
+def localized_comment(item: Assumption, lang: str, refs: dict[str, Reference]) -> str:
+    """The comment of an assumption in ``lang``. In French: the author's French text, else the
+    references it cites (publisher, year), "estimation" when it is one, and a note that the
+    comment is in English in the scenario file (never the English prose)."""
+    if lang != "fr":
+        return item.comment or item.comment_fr
+    if item.comment_fr or not item.comment:
+        return item.comment_fr
+    parts = []
+    if _ESTIMATE.search(item.comment):
+        parts.append(tr("report.estimate", lang))
+    cited = list(dict.fromkeys(m for m in _CITED.findall(item.comment) if m in refs))
+    for rid in cited:
+        ref = localized_reference(refs[rid], lang)
+        parts.append(f"[{rid}] {ref.publisher}" + (f" ({ref.year})" if ref.year else ""))
+    if _is_prose(item.comment):
+        parts.append(tr("report.comment_in_english_line", lang, line=item.line) if item.line else
+                     tr("report.comment_in_english", lang))
+    return " ; ".join(parts)
+
+
+def _is_prose(comment: str) -> bool:
+    """Whether a comment says more than reference ids, "estimate" and names or years in
+    capitals (``INSEE 2021 [insee_communes]`` is not prose)."""
+    rest = _ESTIMATE.sub(" ", _CITED.sub(" ", comment))
+    words = re.findall(r"[^\W\d_][\w'-]*", rest)
+    return any(not w.isupper() and w.lower() not in ("estimate", "estimated") for w in words)
+
+
+def localized_notes(notes: list[str], lang: str) -> list[str]:
+    """The file's notes in ``lang``: in French, the part after a ``fr:`` line, else a French
+    word that the notes are in English in the file."""
+    english, french = split_french(notes)
+    if lang != "fr":
+        return english or french
+    if french:
+        return [n for n in french if n]
+    return [tr("report.notes_in_english", lang)] if english else []
 
 
 def _compact(value) -> str:

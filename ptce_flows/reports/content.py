@@ -3,11 +3,12 @@ figures with their titles and captions, the assumptions with their sources, the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ptce_flows.i18n import fmt_date, fmt_number, fmt_qty, tr
 from ptce_flows.plotting import figures as report_figures
-from ptce_flows.reports.assumptions import Assumption, Reference, assumptions_of, references
+from ptce_flows.reports.assumptions import (Assumption, Reference, assumptions_of, localized_comment,
+                                            localized_notes, localized_reference, references)
 from ptce_flows.results.resultset import ResultSet
 
 
@@ -61,6 +62,9 @@ def report_content(results: ResultSet, lang: str) -> ReportContent:
     products = [(results.material_label(m), fmt_qty(v, "t", lang, 0))
                 for m, v in (summary.get("products_t") or {}).items()]
     from_comments, notes, rows = assumptions_of(results.source_text, results.scenario)
+    refs = references(results.scenario)
+    by_id = {ref.id: ref for ref in refs}
+    rows = [replace(a, comment=localized_comment(a, lang, by_id)) for a in rows]
     version = manifest.get("version", "")
     date = manifest.get("finished_at", "")
     footer = tr("report.generated", lang, version=version, date=fmt_date(date, lang)) if date else \
@@ -68,8 +72,8 @@ def report_content(results: ResultSet, lang: str) -> ReportContent:
     return ReportContent(
         lang=lang, title=results.title, description=results.description,
         meta=meta, ci_note=ci_note, products=products, figures=figure_texts(results, lang),
-        from_comments=from_comments, notes=notes, assumptions=rows,
-        references=references(results.scenario), footer=footer)
+        from_comments=from_comments, notes=localized_notes(notes, lang), assumptions=rows,
+        references=[localized_reference(r, lang) for r in refs], footer=footer)
 
 
 def reference_text(ref: Reference) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ptce_flows.i18n import activity_label, colon, has_label, tr, unit_label
-from ptce_flows.reports.assumptions import assumptions_of, references
+from ptce_flows.reports.assumptions import assumptions_of, localized_comment, localized_reference, references
 from ptce_flows.reports.xlsx import Column, Sheet, write_workbook
 from ptce_flows.results.resultset import ResultSet
 from ptce_flows.units import day_of_year
@@ -156,8 +156,10 @@ def daily_sheet(results: ResultSet, world, runs, lang: str) -> Sheet:
 
 def assumption_sheets(results: ResultSet, lang: str) -> list[Sheet]:
     _from_comments, _notes, items = assumptions_of(results.source_text, results.scenario)
-    rows = [[a.path, a.value, a.comment] for a in items]
-    for ref in references(results.scenario):
+    refs = references(results.scenario)
+    by_id = {ref.id: ref for ref in refs}
+    rows = [[a.path, a.value, localized_comment(a, lang, by_id)] for a in items]
+    for ref in (localized_reference(r, lang) for r in refs):
         text = ". ".join(p for p in (ref.publisher, ref.title, str(ref.year or ""), ref.url, ref.note) if p)
         rows.append([f"{tr('references', lang)}{colon(lang)}{ref.id}", "", text])
     cols = [Column(tr("col.parameter", lang), width=48), Column(tr("col.value", lang), width=24),

@@ -412,11 +412,11 @@ class VariantSpec(Spec):
 
 
 class ReferenceSpec(Spec):
-    publisher: str
+    publisher: Description   # a text, or {en: ..., fr: ...}
     title: str = ""
     year: Annotated[int, Field(ge=1800, le=2100)] | None = None
     url: str = ""
-    note: str = ""
+    note: Description = ""   # a text, or {en: ..., fr: ...}
 
 
 class ScenarioSpec(Spec):
