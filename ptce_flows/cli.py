@@ -288,7 +288,7 @@ def cmd_run(args) -> int:
             if bar is not None:
                 bar.close()
         if not args.quiet:
-            _print(_report_line(out, written))
+            _print(_report_line(out, written, args.lang or "en"))
     return 0
 
 
@@ -299,10 +299,11 @@ def _run_title(loaded, lang: str) -> str:
     return f"{title} [{loaded.variant}]" if loaded.variant else title
 
 
-def _report_line(out: Path, written: list[Path]) -> str:
+def _report_line(out: Path, written: list[Path], lang: str = "en") -> str:
     docs = [p.name for p in written if p.parent == out and p.name.startswith("report.")]
     figures = sorted({f"{p.parent}/" for p in written if p.parent.parent.name == "figures"})
-    return "Report: " + "; ".join([f"{out}/{d}" for d in docs] + [f"figures in {f}" for f in figures])
+    return (f"{tr('cli.report', lang)}{': ' if lang == 'en' else ' : '}"
+            + "; ".join([f"{out}/{d}" for d in docs] + [tr("cli.figures_in", lang, folder=f) for f in figures]))
 
 
 def cmd_report(args) -> int:
@@ -322,7 +323,8 @@ def cmd_report(args) -> int:
         if bar is not None:
             bar.close()
     if not args.quiet:
-        _print(f"{_report_line(out, written)} ({time.perf_counter() - started:.1f} s)")
+        seconds = fmt_number(time.perf_counter() - started, args.lang, 1)
+        _print(f"{_report_line(out, written, args.lang)} ({seconds} s)")
     return 0
 
 

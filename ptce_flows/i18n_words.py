@@ -24,6 +24,8 @@ WORDS: dict[str, dict[str, str]] = {
     "xlsx.benefits": {"en": "Benefits", "fr": "Gains"},
     "xlsx.ranking": {"en": "Ranking", "fr": "Classement"},
     "xlsx.replications": {"en": "Replications", "fr": "Réplications"},
+    "cli.report": {"en": "Report", "fr": "Rapport"},
+    "cli.figures_in": {"en": "figures in {folder}", "fr": "figures dans {folder}"},
     "xlsx.abatement": {"en": "Abatement cost", "fr": "Coût d'abattement"},
     "col.extra_cost": {"en": "Extra net cost against the baseline", "fr": "Surcoût net par rapport à la référence"},
     "col.avoided_ghg": {"en": "GHG avoided against the baseline", "fr": "GES évités par rapport à la référence"},
