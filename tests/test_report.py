@@ -214,7 +214,7 @@ def test_cli_run_with_report_in_french(tmp_path):
     out = tmp_path / "res"
     proc = run_cli("run", str(MINIMAL), "--out", str(out), "--report", "--lang", "fr")
     assert proc.returncode == 0, proc.stderr
-    assert "Report:" in proc.stdout and "report.fr.pdf" in proc.stdout
+    assert "Rapport :" in proc.stdout and "figures dans" in proc.stdout and "report.fr.pdf" in proc.stdout
     assert (out / "report.fr.pdf").is_file() and (out / "report.fr.html").is_file()
     assert len(list((out / "figures" / "fr").glob("*.png"))) == 8
     assert (out / "summary.json").is_file()
