@@ -121,7 +121,8 @@ def _value_text(code: str) -> str:
     return text
 
 
-def extract_assumptions(text: str, file: str = "scenario.yaml") -> tuple[list[str], list[Assumption]]:
+def extract_assumptions(text: str, file: str = "scenario.yaml",
+                        lines_of: dict | None = None) -> tuple[list[str], list[Assumption]]:
     """``(notes, assumptions)`` of a scenario text: the top-of-file comment lines, and every
     key that carries a comment, in file order.
 
@@ -129,7 +130,7 @@ def extract_assumptions(text: str, file: str = "scenario.yaml") -> tuple[list[st
         ScenarioError: the text is not valid YAML (it was valid when the run was made, so this
             only happens with a foreign file).
     """
-    doc = parse_yaml(text, file)
+    key_lines = lines_of if lines_of is not None else parse_yaml(text, file).lines  # path -> line
     lines = text.splitlines()
     parsed = [split_comment(raw) for raw in lines]
     # top-of-file notes
@@ -165,7 +166,7 @@ def extract_assumptions(text: str, file: str = "scenario.yaml") -> tuple[list[st
             j += 1
     # the outermost key path of each line
     by_line: dict[int, tuple] = {}
-    for path, line in doc.lines.items():
+    for path, line in key_lines.items():
         if not path or line - 1 < first_code:
             continue
         known = by_line.get(line)
@@ -313,14 +314,15 @@ def parameter_rows(scenario: dict) -> list[Assumption]:
     return rows
 
 
-def assumptions_of(source_text: str | None, scenario: dict) -> tuple[bool, list[str], list[Assumption]]:
+def assumptions_of(source_text: str | None, scenario: dict,
+                   lines_of: dict | None = None) -> tuple[bool, list[str], list[Assumption]]:
     """``(from_comments, notes, rows)``: the commented keys of the original file when its text
     is known and parses, else the main parameters of the resolved scenario."""
     if source_text and "#" not in source_text:
         return True, [], []   # no comment at all: nothing to read (and no parse of a large file)
     if source_text:
         try:
-            notes, items = extract_assumptions(source_text)
+            notes, items = extract_assumptions(source_text, lines_of=lines_of)
             return True, notes, items
         except ScenarioError:
             pass

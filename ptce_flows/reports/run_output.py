@@ -147,6 +147,10 @@ def _write_workbook(path: Path, result: RunResult, summary: dict, flows: list[di
     from ptce_flows.results.resultset import ResultSet, Series
 
     loaded = result.loaded
+    # the file as written was parsed by the loader: its key lines serve the assumptions sheet
+    # (not with a variant, overrides or tables of sites, which move keys)
+    plain = loaded.variant is None and not loaded.overrides and not loaded.origins
     results = ResultSet(summary=summary, flows=flows, series=Series(days=np.arange(0)),
-                        scenario=resolved_dict(loaded), source_text=loaded.text, lang=lang)
+                        scenario=resolved_dict(loaded), source_text=loaded.text, lang=lang,
+                        source_lines=dict(loaded.lines) if plain else None)
     write_run_workbook(path, results, result.world, result.runs, lang)

@@ -155,7 +155,7 @@ def daily_sheet(results: ResultSet, world, runs, lang: str) -> Sheet:
 
 
 def assumption_sheets(results: ResultSet, lang: str) -> list[Sheet]:
-    _from_comments, _notes, items = assumptions_of(results.source_text, results.scenario)
+    _from_comments, _notes, items = assumptions_of(results.source_text, results.scenario, results.source_lines)
     refs = references(results.scenario)
     by_id = {ref.id: ref for ref in refs}
     rows = [[a.path, a.value, localized_comment(a, lang, by_id)] for a in items]

@@ -131,6 +131,8 @@ class ResultSet:
     lang: str = "en"   # language of the labels picked from ``{en: ..., fr: ...}`` mappings
     #: map_layers.json (``network.layers``): background layers and road graph, or empty
     map_layers: dict = field(default_factory=dict)
+    #: the key path -> line table of ``source_text`` when the run already parsed it (saves a parse)
+    source_lines: dict | None = field(default=None, repr=False, compare=False)
 
     # --- sites -------------------------------------------------------------------------
     @property
