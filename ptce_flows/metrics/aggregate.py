@@ -18,6 +18,7 @@ from ptce_flows.metrics.accounting import (
     replication_balance,
 )
 from ptce_flows.metrics.kpis import FLOW_COLUMNS, KPI_UNITS, ReplicationSummary
+from ptce_flows.metrics.series import series_heads
 from ptce_flows.metrics.stats import mean_ci, mean_dicts
 from ptce_flows.scenario.schema import ScenarioSpec
 from ptce_flows.sim.world import World
@@ -147,12 +148,7 @@ def timeseries_rows(world: World, runs: list[ReplicationSummary]) -> list[dict]:
     else:
         low = high = mean
     days = mean.shape[0]
-    heads = []
-    for j in range(len(series)):
-        site = world.sites[series.site[j]]
-        material = world.materials[series.material[j]] if series.material[j] >= 0 else "all"
-        heads.append((site, world.site_kind[series.site[j]], material, series.quantity[j],
-                      "t/day" if series.flow[j] else "t"))
+    heads = series_heads(world, runs)
     # stable sort of the series by (site, material, quantity); series that tie (none do by
     # construction) are interleaved day by day, exactly as a stable sort of the rows would
     def key(j: int) -> tuple[str, str, str]:

@@ -66,7 +66,8 @@ class SeriesTable:
                                            self.high, strict=True)]
 
 
-def _heads(world: World, runs: list[ReplicationSummary]) -> list[tuple[str, str, str, str, str]]:
+def series_heads(world: World, runs: list[ReplicationSummary]) -> list[tuple[str, str, str, str, str]]:
+    """(site, kind, material, quantity, unit) of each daily series of the runs."""
     series = runs[0].series
     heads = []
     for j in range(len(series)):
@@ -120,7 +121,7 @@ def series_table(world: World, runs: list[ReplicationSummary], detail: bool = Fa
     sources' totals first). ``detail=True`` gives every series (see the module docstring).
     """
     stack = np.stack([run.levels for run in runs])  # (R, days, series)
-    heads = _heads(world, runs)
+    heads = series_heads(world, runs)
     end_only: set[int] = set()
     first: list[int] = []
     if not detail:
