@@ -29,9 +29,8 @@ whatever others expect from it.
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
 from ptce_flows.sim.constants import EPS, PLAN_EVERY_DAYS
 from ptce_flows.sim.demand import Demand
@@ -70,15 +69,40 @@ def transport_plan(km: np.ndarray, supply: np.ndarray, demand: np.ndarray) -> np
         return _one_side(km, supply, demand, plan)
     cost = km[ii, jj]
     bonus = (km.shape[0] + km.shape[1] + 1) * (float(cost.max()) + 1.0)
-    n = len(ii)
-    rows = np.concatenate([ii, km.shape[0] + jj])
-    cols = np.concatenate([np.arange(n), np.arange(n)])
-    a_ub = coo_matrix((np.ones(2 * n), (rows, cols)), shape=(km.shape[0] + km.shape[1], n)).tocsr()
-    b_ub = np.concatenate([supply, demand])
-    result = linprog(cost - bonus, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-    if result.status == 0:
-        plan[ii, jj] = np.maximum(result.x, 0.0)
+    x = _solve_lp(cost - bonus, ii, km.shape[0] + jj, np.concatenate([supply, demand]))
+    if x is not None:
+        plan[ii, jj] = np.maximum(x, 0.0)
     return plan
+
+
+def _solve_lp(cost: np.ndarray, row_a: np.ndarray, row_b: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+    """min ``cost @ x`` subject to ``x >= 0`` and, for each row ``r``, the sum of the ``x[k]``
+    with ``row_a[k] == r`` or ``row_b[k] == r`` at most ``upper[r]`` (each variable is in two
+    rows: its site's and its entry's). Solved by HiGHS (dual simplex, presolve on: the settings
+    of ``scipy.optimize.linprog(method="highs")``, which it replaces here because importing
+    scipy.optimize takes 0.4 s and highspy 0.01 s); None unless optimal."""
+    n = len(cost)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = len(upper)
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.full(n, highspy.kHighsInf)
+    lp.row_lower_ = np.full(len(upper), -highspy.kHighsInf)
+    lp.row_upper_ = np.asarray(upper, dtype=float)
+    matrix = lp.a_matrix_
+    matrix.format_ = highspy.MatrixFormat.kColwise
+    matrix.start_ = np.arange(0, 2 * n + 1, 2, dtype=np.int32)
+    matrix.index_ = np.column_stack([row_a, row_b]).ravel().astype(np.int32)  # row_a < row_b
+    matrix.value_ = np.ones(2 * n)
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("simplex_strategy", 1)  # dual simplex, as linprog's "highs"
+    solver.passModel(lp)
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(solver.getSolution().col_value)
 
 
 def _one_side(km: np.ndarray, supply: np.ndarray, demand: np.ndarray, plan: np.ndarray) -> np.ndarray:
