@@ -91,6 +91,36 @@ def test_transport_plan_is_the_cheapest_maximal_flow(n_sites, n_entries, data):
     assert float((np.where(np.isfinite(km), km, 0) * plan).sum()) == pytest.approx(best, rel=1e-6, abs=tol)
 
 
+def test_transport_plan_is_what_scipy_linprog_gave_bit_for_bit():
+    """highspy replaced ``scipy.optimize.linprog(method="highs")`` (the same HiGHS 1.12, to save
+    importing scipy.optimize): the plans are the same to the last bit, ties in km included."""
+    from scipy.sparse import coo_matrix
+
+    def with_linprog(km, supply, demand):
+        ii, jj = np.nonzero(np.isfinite(km))
+        cost = km[ii, jj]
+        bonus = (km.shape[0] + km.shape[1] + 1) * (float(cost.max()) + 1.0)
+        n = len(ii)
+        a = coo_matrix((np.ones(2 * n), (np.concatenate([ii, km.shape[0] + jj]), np.tile(np.arange(n), 2))),
+                       shape=(sum(km.shape), n)).tocsr()
+        result = linprog(cost - bonus, A_ub=a, b_ub=np.concatenate([supply, demand]), bounds=(0, None),
+                         method="highs")
+        plan = np.zeros(km.shape)
+        plan[ii, jj] = np.maximum(result.x, 0.0)
+        return plan
+
+    rng = np.random.default_rng(7)
+    for case in range(60):
+        m, n = int(rng.integers(2, 7)), int(rng.integers(2, 40))
+        km = rng.uniform(1.0, 80.0, (m, n))
+        if case % 2:
+            km = np.round(km / 5.0) * 5.0  # many ties
+        km[rng.random((m, n)) < 0.3] = np.inf
+        km[0, 0] = 3.0
+        supply, demand = rng.uniform(0.0, 300.0, m), rng.uniform(0.0, 50.0, n)
+        assert np.array_equal(transport_plan(km, supply, demand), with_linprog(km, supply, demand))
+
+
 def test_days_left_in_window_counts_to_the_window_end_and_wraps():
     window = np.zeros((2, 365), dtype=bool)
     window[0, 59:62] = True                     # days 60-62

@@ -52,8 +52,9 @@ command reuses them instead of recomputing. Safe to delete at any time.
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """sha256 of the sources that determine a run's result, plus numpy, SimPy and SciPy versions
-    (SciPy's HiGHS solves the delivery plans, ``sim.allocation``)."""
+    """sha256 of the sources that determine a run's result, plus the numpy, SimPy, SciPy and
+    highspy versions (highspy's HiGHS solves the delivery plans, ``sim.allocation``)."""
+    import highspy
     import scipy
     import simpy
 
@@ -67,7 +68,8 @@ def code_fingerprint() -> str:
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
-    digest.update(f"numpy {np.__version__} simpy {simpy.__version__} scipy {scipy.__version__}".encode())
+    digest.update(f"numpy {np.__version__} simpy {simpy.__version__} scipy {scipy.__version__} "
+                  f"HiGHS {highspy.Highs().version()}".encode())
     return digest.hexdigest()
 
 
