@@ -144,3 +144,21 @@ def test_scenario_without_candidates_exits_2(tmp_path):
     done = run_cli("optimise", str(ROOT / "scenarios" / "minimal_loop.yaml"), "--out", str(tmp_path / "o"))
     assert done.returncode == 2 and "candidate: true" in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_layout_resolves_the_same_whatever_the_hash_seed(tmp_path):
+    """The closed candidates keep their place in ``nodes`` in file order: the resolved scenario
+    (and so the cache key) used to follow set order, which changes with PYTHONHASHSEED."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import hashlib, json; from ptce_flows.scenario import load_scenario; "
+            "from ptce_flows.scenario.loader import resolved_dict; "
+            "l = load_scenario('scenarios/cluster_jura.yaml', variant='site_search'); "
+            "print(hashlib.sha256(json.dumps(resolved_dict(l)).encode()).hexdigest())")
+    root = Path(__file__).resolve().parent.parent
+    digests = {subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                              env=dict(os.environ, PYTHONHASHSEED=str(seed), PYTHONPATH=str(root))).stdout
+               for seed in (0, 1, 2, 3)}
+    assert len(digests) == 1

@@ -52,7 +52,7 @@ def built_layout(spec: ScenarioSpec, open_ids: Iterable[str] = ()) -> ScenarioSp
             site = site.model_copy(update={"forward_to": kept or None})
         sites[sid] = site
     nodes = dict(spec.nodes)
-    nodes.update({sid: spec.sites[sid].location for sid in closed})
+    nodes.update({sid: spec.sites[sid].location for sid in cands if sid in closed})  # file order, not set order
     fleets = {fid: f if not f.serves else f.model_copy(update={"serves": [s for s in f.serves if s not in closed]})
               for fid, f in spec.fleets.items()}
     disruptions = [d for d in spec.disruptions if getattr(d, "site", None) not in closed]
