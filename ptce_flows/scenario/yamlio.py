@@ -11,16 +11,22 @@ path (a tuple of str/int) to its 1-based line, used to point every message at a 
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import yaml
 
 from ptce_flows.errors import Problem, ScenarioError
 from ptce_flows.scenario.yamlcore import (
+    BOOL_TAG,
+    FLOAT_TAG,
     INT_TAG,
     MAX_INT_DIGITS,
     MERGE_TAG,
+    NULL_TAG,
     CoreLoader,
     int_digits,
     scalar_value,
@@ -98,8 +104,33 @@ def read_text(file: str) -> str:
         ) from None
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a scenario is parsed and validated.
+
+    Parsing a large scenario allocates a few hundred thousand objects (nodes, marks, key
+    paths, the data) that live until the end; the cyclic collector, run every 700 allocations,
+    rescans them over and over, and everything else alive in the process now and then: more
+    than half of the parse time of a 1,000-source file, for nothing, since reference counting
+    frees all of it (an alias loop, the only cycle, is refused). The collector is switched back
+    on afterwards unless the caller had switched it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse ``text`` into data and a path-to-line map, or raise ``ScenarioError``."""
+    with cyclic_gc_paused():
+        return _parse_yaml(text, file)
+
+
+def _parse_yaml(text: str, file: str) -> YamlDocument:
     try:
         loader = CoreLoader(text)
     except yaml.reader.ReaderError as exc:
@@ -122,16 +153,20 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             raise ScenarioError(
                 Problem(file, 1, "", "the file is empty", "a scenario is a YAML mapping")
             )
-        lines, problems = _walk(node, file, text)
-        if problems:
-            raise ScenarioError(problems)
-        try:
-            data = loader.construct_document(node)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ScenarioError(
-                Problem(file, mark.line + 1 if mark else None, "", f"not valid YAML: {exc}")
-            ) from None
+        plain = _plain_document(node, loader)
+        if plain is not None:
+            data, lines = plain
+        else:
+            lines, problems = _walk(node, file, text)
+            if problems:
+                raise ScenarioError(problems)
+            try:
+                data = loader.construct_document(node)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                raise ScenarioError(
+                    Problem(file, mark.line + 1 if mark else None, "", f"not valid YAML: {exc}")
+                ) from None
     finally:
         loader.dispose()
     return YamlDocument(data=data, lines=lines, text=text)
@@ -302,6 +337,139 @@ def _walk(root: yaml.Node, file: str, text: str) -> tuple[dict[KeyPath, int], li
                                     f"a number of {int_digits(node.value):,} digits",
                                     f"at most {MAX_INT_DIGITS} digits"))
     return lines, problems
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class _NotPlain(Exception):
+    """The document needs the general path (:func:`_walk`, then PyYAML's constructor)."""
+
+
+def _plain_document(root: yaml.Node, loader: CoreLoader) -> tuple[dict, dict[KeyPath, int]] | None:
+    """The data and the key lines of a plain document in one pass, or None to take the general path.
+
+    A plain document is a mapping of mappings, lists and scalars of the core schema (text,
+    numbers, booleans, null), with scalar keys, no key given twice, no ``<<:`` merge, within
+    every limit of :func:`_check_expansion` and :func:`_walk`. For such a document this gives
+    exactly what :func:`_walk` and ``loader.construct_document`` give: the same objects (a node
+    reached through several aliases is made once and shared, as PyYAML does), the same values
+    (the loader's own constructors make the numbers and booleans), and the same line map, built
+    in the same order (the assumptions sheet keeps the first of equal key paths on a line).
+    Anything else (an explicit tag, a merge, a duplicate, a number of too many digits, a
+    document too deep or expanding too far, an alias loop) is left to the general path, which
+    reports it with its usual message; so is a document whose expansion exceeds the budgets,
+    which bounds the work done here before giving up.
+
+    The expansion is counted as :func:`_check_expansion` counts it: every node of the document
+    with each alias written out (``count``), less the distinct nodes (``len(made)``).
+    """
+    if type(root) is not yaml.MappingNode or root.tag != _MAP_TAG:
+        return None
+    scalars = {INT_TAG: loader.construct_core_int, FLOAT_TAG: loader.construct_yaml_float,
+               BOOL_TAG: loader.construct_yaml_bool}
+    #: tag -> {text: value}: each distinct number made once (a large scenario repeats a few)
+    known_values: dict[str, dict[str, object]] = {tag: {} for tag in scalars}
+    mapping_node, sequence_node, scalar_node = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
+    made: dict[yaml.Node, object] = {}  # node -> its object (scalars too: shared if aliased)
+    #: container node -> (nodes it counts per occurrence, [(key or index, line, container child)])
+    entries: dict[yaml.Node, tuple[int, list]] = {}
+
+    def scalar(node: yaml.Node) -> object:
+        if type(node) is not scalar_node:
+            raise _NotPlain
+        tag = node.tag
+        if tag == _STR_TAG:
+            value = node.value
+        elif tag == NULL_TAG:
+            value = None
+        elif tag in scalars:
+            known = known_values[tag]
+            text = node.value
+            if text in known:
+                value = known[text]
+            else:
+                try:
+                    value = known[text] = scalars[tag](node)
+                except (yaml.YAMLError, ValueError, KeyError):
+                    raise _NotPlain from None
+        else:
+            raise _NotPlain
+        made[node] = value
+        return value
+
+    def container(node: yaml.Node) -> object:
+        kind = type(node)
+        if kind is mapping_node and node.tag == _MAP_TAG:
+            made[node] = obj = {}
+        elif kind is sequence_node and node.tag == _SEQ_TAG:
+            made[node] = obj = []
+        else:
+            raise _NotPlain
+        return obj
+
+    def first_visit(node: yaml.Node) -> tuple[int, list]:
+        """Fill the object of ``node`` (made empty when first met) and list its entries."""
+        obj = made[node]
+        out = []
+        count = 1
+        if type(node) is mapping_node:
+            for key_node, value_node in node.value:
+                if type(key_node) is not scalar_node:
+                    raise _NotPlain  # a mapping or list as a key: refused by the constructor
+                key = made[key_node] if key_node in made else scalar(key_node)
+                if key in obj:
+                    raise _NotPlain  # a duplicate: _walk reports it
+                if key_node.tag != _STR_TAG and key != key:
+                    raise _NotPlain  # a NaN key: never a duplicate of itself (left to _walk)
+                if value_node in made:
+                    value = made[value_node]
+                    child = value_node if type(value_node) is not scalar_node else None
+                elif type(value_node) is scalar_node:
+                    value, child = scalar(value_node), None
+                else:
+                    value, child = container(value_node), value_node
+                obj[key] = value
+                count += 1 if child is not None else 2
+                out.append((key, key_node.start_mark.line + 1, child))
+        else:
+            for index, item in enumerate(node.value):
+                if item in made:
+                    value = made[item]
+                    child = item if type(item) is not scalar_node else None
+                elif type(item) is scalar_node:
+                    value, child = scalar(item), None
+                else:
+                    value, child = container(item), item
+                obj.append(value)
+                count += 0 if child is not None else 1
+                out.append((index, item.start_mark.line + 1, child))
+        entries[node] = known = (count, out)
+        return known
+
+    lines: dict[KeyPath, int] = {(): root.start_mark.line + 1}
+    count = 0
+    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    try:
+        data = container(root)
+        while stack:
+            node, path = stack.pop()
+            known = entries.get(node)
+            if known is None:
+                known = first_visit(node)
+            size, out = known
+            count += size
+            if out and len(path) >= MAX_DEPTH or count > MAX_NODES or count - len(made) > MAX_ALIAS_NODES:
+                raise _NotPlain
+            for key, line, child in out:
+                lines[path + (key,)] = line
+                if child is not None:
+                    stack.append((child, path + (key,)))
+    except _NotPlain:
+        return None
+    return data, lines
+
 
 def _dotted(path: KeyPath) -> str:
     return ".".join(str(part) for part in path)
