@@ -372,13 +372,14 @@ def _plain_document(root: yaml.Node, loader: CoreLoader) -> tuple[dict, dict[Key
     #: tag -> {text: value}: each distinct number made once (a large scenario repeats a few)
     known_values: dict[str, dict[str, object]] = {tag: {} for tag in scalars}
     mapping_node, sequence_node, scalar_node = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
-    made: dict[yaml.Node, object] = {}  # node -> its object (scalars too: shared if aliased)
-    #: container node -> (nodes it counts per occurrence, [(key or index, line, container child)])
+    made: dict[yaml.Node, object] = {root: {}}  # node -> its object (scalars too: shared if aliased)
+    #: container node -> (nodes it counts per occurrence, [((key or index,), line, container child)])
     entries: dict[yaml.Node, tuple[int, list]] = {}
 
     def scalar(node: yaml.Node) -> object:
+        """The value of a scalar node that is not text (text is made inline below)."""
         if type(node) is not scalar_node:
-            raise _NotPlain
+            raise _NotPlain  # a mapping or list as a key: refused by the constructor
         tag = node.tag
         if tag == _STR_TAG:
             value = node.value
@@ -395,64 +396,71 @@ def _plain_document(root: yaml.Node, loader: CoreLoader) -> tuple[dict, dict[Key
                 except (yaml.YAMLError, ValueError, KeyError):
                     raise _NotPlain from None
         else:
-            raise _NotPlain
+            raise _NotPlain  # an explicit tag (!!binary, !!timestamp, !custom...) or a merge key
         made[node] = value
         return value
 
-    def container(node: yaml.Node) -> object:
+    def item(node: yaml.Node) -> tuple[object, yaml.Node | None]:
+        """The object of a value or list item met for the first time, and the node if it is a
+        container (filled when the walk reaches it)."""
         kind = type(node)
+        if kind is scalar_node:
+            if node.tag == _STR_TAG:
+                made[node] = value = node.value
+                return value, None
+            return scalar(node), None
         if kind is mapping_node and node.tag == _MAP_TAG:
             made[node] = obj = {}
         elif kind is sequence_node and node.tag == _SEQ_TAG:
             made[node] = obj = []
         else:
-            raise _NotPlain
-        return obj
+            raise _NotPlain  # !!omap, !!set, !!pairs, a custom tag
+        return obj, node
 
     def first_visit(node: yaml.Node) -> tuple[int, list]:
         """Fill the object of ``node`` (made empty when first met) and list its entries."""
         obj = made[node]
         out = []
-        count = 1
+        append = out.append
+        size = 1
         if type(node) is mapping_node:
             for key_node, value_node in node.value:
-                if type(key_node) is not scalar_node:
-                    raise _NotPlain  # a mapping or list as a key: refused by the constructor
-                key = made[key_node] if key_node in made else scalar(key_node)
-                if key in obj:
-                    raise _NotPlain  # a duplicate: _walk reports it
-                if key_node.tag != _STR_TAG and key != key:
-                    raise _NotPlain  # a NaN key: never a duplicate of itself (left to _walk)
+                if key_node in made:
+                    if type(key_node) is not scalar_node:
+                        raise _NotPlain
+                    key = made[key_node]
+                elif type(key_node) is scalar_node and key_node.tag == _STR_TAG:
+                    made[key_node] = key = key_node.value
+                else:
+                    key = scalar(key_node)
+                if key in obj or key != key:
+                    raise _NotPlain  # a duplicate (_walk reports it), or a NaN key (never one)
                 if value_node in made:
-                    value = made[value_node]
-                    child = value_node if type(value_node) is not scalar_node else None
-                elif type(value_node) is scalar_node:
-                    value, child = scalar(value_node), None
+                    obj[key] = made[value_node]
+                    child = None if type(value_node) is scalar_node else value_node
                 else:
-                    value, child = container(value_node), value_node
-                obj[key] = value
-                count += 1 if child is not None else 2
-                out.append((key, key_node.start_mark.line + 1, child))
+                    obj[key], child = item(value_node)
+                size += 2 if child is None else 1
+                append(((key,), key_node.start_mark.line + 1, child))
         else:
-            for index, item in enumerate(node.value):
-                if item in made:
-                    value = made[item]
-                    child = item if type(item) is not scalar_node else None
-                elif type(item) is scalar_node:
-                    value, child = scalar(item), None
+            for index, sub in enumerate(node.value):
+                if sub in made:
+                    value = made[sub]
+                    child = None if type(sub) is scalar_node else sub
                 else:
-                    value, child = container(item), item
+                    value, child = item(sub)
                 obj.append(value)
-                count += 0 if child is not None else 1
-                out.append((index, item.start_mark.line + 1, child))
-        entries[node] = known = (count, out)
+                if child is None:
+                    size += 1
+                append(((index,), sub.start_mark.line + 1, child))
+        entries[node] = known = (size, out)
         return known
 
     lines: dict[KeyPath, int] = {(): root.start_mark.line + 1}
     count = 0
     stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    push = stack.append
     try:
-        data = container(root)
         while stack:
             node, path = stack.pop()
             known = entries.get(node)
@@ -463,12 +471,13 @@ def _plain_document(root: yaml.Node, loader: CoreLoader) -> tuple[dict, dict[Key
             if out and len(path) >= MAX_DEPTH or count > MAX_NODES or count - len(made) > MAX_ALIAS_NODES:
                 raise _NotPlain
             for key, line, child in out:
-                lines[path + (key,)] = line
+                sub = path + key
+                lines[sub] = line
                 if child is not None:
-                    stack.append((child, path + (key,)))
+                    push((child, sub))
     except _NotPlain:
         return None
-    return data, lines
+    return made[root], lines
 
 
 def _dotted(path: KeyPath) -> str:
