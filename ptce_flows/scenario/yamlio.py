@@ -3,10 +3,16 @@
 Only a ``yaml.SafeLoader`` subclass is used, with YAML 1.2 core scalars (see
 :mod:`ptce_flows.scenario.yamlcore`). The file size, the size of the document once aliases are
 expanded (the "billion laughs", computed once per node so in memory linear in the file) and the
-nesting depth are capped before any Python object is built, so a hostile file is refused
+nesting depth are capped before the document is expanded, so a hostile file is refused
 quickly and in little memory. Duplicate keys are an error (PyYAML silently keeps the last
 one), and so is a key given both explicitly and through a ``<<:`` merge. The result is the plain data plus a map from key
 path (a tuple of str/int) to its 1-based line, used to point every message at a line.
+
+A plain document (mappings, lists and core scalars, nothing that needs PyYAML's general
+constructor) is read in one pass that builds the data and the key lines together, counting
+the expansion as it goes (each node is built once, so memory stays linear in the file) and
+giving up for the general path as soon as anything is off; the general path checks the
+whole node tree (:func:`_check_expansion`, :func:`_walk`) before PyYAML builds the data.
 """
 
 from __future__ import annotations
