@@ -1,4 +1,4 @@
-"""The one-pass reading of plain YAML documents (``yamlio._plain_document``) gives exactly what
+"""The one-pass reading of plain YAML documents (``yamlplain.plain_document``) gives exactly what
 the general path (``_walk`` for the checks and the key lines, then PyYAML's constructor) gives:
 the same data (values, types, key order, objects shared through aliases), the same key lines in
 the same order, the same problems. The general path is forced by disabling the plain one.
@@ -20,12 +20,12 @@ from ptce_flows.scenario.yamlcore import CoreLoader
 
 def _general(text: str, file: str = "f.yaml"):
     """``parse_yaml`` through the general path only."""
-    plain = yamlio._plain_document
-    yamlio._plain_document = lambda *args: None
+    plain = yamlio.plain_document
+    yamlio.plain_document = lambda *args: None
     try:
         return _outcome(text, file)
     finally:
-        yamlio._plain_document = plain
+        yamlio.plain_document = plain
 
 
 def _outcome(text: str, file: str = "f.yaml"):
@@ -39,7 +39,8 @@ def _took_plain_path(text: str) -> bool:
     loader = CoreLoader(text)
     try:
         node = loader.get_single_node()
-        return node is not None and yamlio._plain_document(node, loader) is not None
+        return node is not None and yamlio.plain_document(
+            node, loader, yamlio.MAX_DEPTH, yamlio.MAX_NODES, yamlio.MAX_ALIAS_NODES) is not None
     finally:
         loader.dispose()
 

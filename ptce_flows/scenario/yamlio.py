@@ -11,8 +11,9 @@ path (a tuple of str/int) to its 1-based line, used to point every message at a 
 A plain document (mappings, lists and core scalars, nothing that needs PyYAML's general
 constructor) is read in one pass that builds the data and the key lines together, counting
 the expansion as it goes (each node is built once, so memory stays linear in the file) and
-giving up for the general path as soon as anything is off; the general path checks the
-whole node tree (:func:`_check_expansion`, :func:`_walk`) before PyYAML builds the data.
+giving up for the general path as soon as anything is off (:mod:`ptce_flows.scenario.yamlplain`);
+the general path checks the whole node tree (:func:`_check_expansion`, :func:`_walk`) before
+PyYAML builds the data.
 """
 
 from __future__ import annotations
@@ -27,16 +28,14 @@ import yaml
 
 from ptce_flows.errors import Problem, ScenarioError
 from ptce_flows.scenario.yamlcore import (
-    BOOL_TAG,
-    FLOAT_TAG,
     INT_TAG,
     MAX_INT_DIGITS,
     MERGE_TAG,
-    NULL_TAG,
     CoreLoader,
     int_digits,
     scalar_value,
 )
+from ptce_flows.scenario.yamlplain import plain_document
 
 #: Largest scenario file accepted, in bytes. Real scenarios are a few hundred kB at most.
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -159,7 +158,7 @@ def _parse_yaml(text: str, file: str) -> YamlDocument:
             raise ScenarioError(
                 Problem(file, 1, "", "the file is empty", "a scenario is a YAML mapping")
             )
-        plain = _plain_document(node, loader)
+        plain = plain_document(node, loader, MAX_DEPTH, MAX_NODES, MAX_ALIAS_NODES)
         if plain is not None:
             data, lines = plain
         else:
@@ -343,148 +342,6 @@ def _walk(root: yaml.Node, file: str, text: str) -> tuple[dict[KeyPath, int], li
                                     f"a number of {int_digits(node.value):,} digits",
                                     f"at most {MAX_INT_DIGITS} digits"))
     return lines, problems
-
-_STR_TAG = "tag:yaml.org,2002:str"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-
-
-class _NotPlain(Exception):
-    """The document needs the general path (:func:`_walk`, then PyYAML's constructor)."""
-
-
-def _plain_document(root: yaml.Node, loader: CoreLoader) -> tuple[dict, dict[KeyPath, int]] | None:
-    """The data and the key lines of a plain document in one pass, or None to take the general path.
-
-    A plain document is a mapping of mappings, lists and scalars of the core schema (text,
-    numbers, booleans, null), with scalar keys, no key given twice, no ``<<:`` merge, within
-    every limit of :func:`_check_expansion` and :func:`_walk`. For such a document this gives
-    exactly what :func:`_walk` and ``loader.construct_document`` give: the same objects (a node
-    reached through several aliases is made once and shared, as PyYAML does), the same values
-    (the loader's own constructors make the numbers and booleans), and the same line map, built
-    in the same order (the assumptions sheet keeps the first of equal key paths on a line).
-    Anything else (an explicit tag, a merge, a duplicate, a number of too many digits, a
-    document too deep or expanding too far, an alias loop) is left to the general path, which
-    reports it with its usual message; so is a document whose expansion exceeds the budgets,
-    which bounds the work done here before giving up.
-
-    The expansion is counted as :func:`_check_expansion` counts it: every node of the document
-    with each alias written out (``count``), less the distinct nodes (``len(made)``).
-    """
-    if type(root) is not yaml.MappingNode or root.tag != _MAP_TAG:
-        return None
-    scalars = {INT_TAG: loader.construct_core_int, FLOAT_TAG: loader.construct_yaml_float,
-               BOOL_TAG: loader.construct_yaml_bool}
-    #: tag -> {text: value}: each distinct number made once (a large scenario repeats a few)
-    known_values: dict[str, dict[str, object]] = {tag: {} for tag in scalars}
-    mapping_node, sequence_node, scalar_node = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
-    made: dict[yaml.Node, object] = {root: {}}  # node -> its object (scalars too: shared if aliased)
-    #: container node -> (nodes it counts per occurrence, [((key or index,), line, container child)])
-    entries: dict[yaml.Node, tuple[int, list]] = {}
-
-    def scalar(node: yaml.Node) -> object:
-        """The value of a scalar node that is not text (text is made inline below)."""
-        if type(node) is not scalar_node:
-            raise _NotPlain  # a mapping or list as a key: refused by the constructor
-        tag = node.tag
-        if tag == _STR_TAG:
-            value = node.value
-        elif tag == NULL_TAG:
-            value = None
-        elif tag in scalars:
-            known = known_values[tag]
-            text = node.value
-            if text in known:
-                value = known[text]
-            else:
-                try:
-                    value = known[text] = scalars[tag](node)
-                except (yaml.YAMLError, ValueError, KeyError):
-                    raise _NotPlain from None
-        else:
-            raise _NotPlain  # an explicit tag (!!binary, !!timestamp, !custom...) or a merge key
-        made[node] = value
-        return value
-
-    def item(node: yaml.Node) -> tuple[object, yaml.Node | None]:
-        """The object of a value or list item met for the first time, and the node if it is a
-        container (filled when the walk reaches it)."""
-        kind = type(node)
-        if kind is scalar_node:
-            if node.tag == _STR_TAG:
-                made[node] = value = node.value
-                return value, None
-            return scalar(node), None
-        if kind is mapping_node and node.tag == _MAP_TAG:
-            made[node] = obj = {}
-        elif kind is sequence_node and node.tag == _SEQ_TAG:
-            made[node] = obj = []
-        else:
-            raise _NotPlain  # !!omap, !!set, !!pairs, a custom tag
-        return obj, node
-
-    def first_visit(node: yaml.Node) -> tuple[int, list]:
-        """Fill the object of ``node`` (made empty when first met) and list its entries."""
-        obj = made[node]
-        out = []
-        append = out.append
-        size = 1
-        if type(node) is mapping_node:
-            for key_node, value_node in node.value:
-                if key_node in made:
-                    if type(key_node) is not scalar_node:
-                        raise _NotPlain
-                    key = made[key_node]
-                elif type(key_node) is scalar_node and key_node.tag == _STR_TAG:
-                    made[key_node] = key = key_node.value
-                else:
-                    key = scalar(key_node)
-                if key in obj or key != key:
-                    raise _NotPlain  # a duplicate (_walk reports it), or a NaN key (never one)
-                if value_node in made:
-                    obj[key] = made[value_node]
-                    child = None if type(value_node) is scalar_node else value_node
-                else:
-                    obj[key], child = item(value_node)
-                size += 2 if child is None else 1
-                append(((key,), key_node.start_mark.line + 1, child))
-        else:
-            for index, sub in enumerate(node.value):
-                if sub in made:
-                    value = made[sub]
-                    child = None if type(sub) is scalar_node else sub
-                else:
-                    value, child = item(sub)
-                obj.append(value)
-                if child is None:
-                    size += 1
-                append(((index,), sub.start_mark.line + 1, child))
-        entries[node] = known = (size, out)
-        return known
-
-    lines: dict[KeyPath, int] = {(): root.start_mark.line + 1}
-    count = 0
-    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
-    push = stack.append
-    try:
-        while stack:
-            node, path = stack.pop()
-            known = entries.get(node)
-            if known is None:
-                known = first_visit(node)
-            size, out = known
-            count += size
-            if out and len(path) >= MAX_DEPTH or count > MAX_NODES or count - len(made) > MAX_ALIAS_NODES:
-                raise _NotPlain
-            for key, line, child in out:
-                sub = path + key
-                lines[sub] = line
-                if child is not None:
-                    push((child, sub))
-    except _NotPlain:
-        return None
-    return made[root], lines
-
 
 def _dotted(path: KeyPath) -> str:
     return ".".join(str(part) for part in path)
