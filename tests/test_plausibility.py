@@ -158,3 +158,32 @@ def test_strict_compare_and_sweep_refuse_before_running(write_yaml, tmp_path, ca
     err = capsys.readouterr().err
     assert err.count("error: ") == 4 and "payload of 45 t" in err
     assert not out.exists() and not (tmp_path / ".cmp.runs").exists()
+
+
+def test_isolated_site_sieve_keeps_every_isolated_site():
+    """``_maybe_isolated`` rules out only sites with a neighbour surely within ISOLATED_KM: on
+    random sets (spread over the globe, clustered with a few outliers, on a grid about 150 km
+    apart) every site the full great-circle search finds isolated is kept."""
+    import random
+
+    from ptce_flows.scenario import plausibility as p
+
+    rnd = random.Random(12)
+    for trial in range(150):
+        n = rnd.choice([2, 3, 10, 80, 600])
+        mode = trial % 3
+        lat, lon = [], []
+        for i in range(n):
+            if mode == 0:
+                a, b = rnd.uniform(-90, 90), rnd.uniform(-180, 180)
+            elif mode == 1:
+                a, b = rnd.uniform(43, 45), rnd.uniform(1, 3)
+                if rnd.random() < 0.05:
+                    a, b = b, a
+            else:  # neighbours near the threshold
+                a, b = 40 + (i % 4) * rnd.uniform(1.3, 1.4), (i // 4 % 5) * rnd.uniform(1.7, 1.9)
+            lat.append(round(a, rnd.choice([1, 6])))
+            lon.append(round(b, rnd.choice([1, 6])))
+        nearest, _ = p._nearest_km(lat, lon, lat, lon, exclude=list(range(n)))
+        maybe = set(p._maybe_isolated(lat, lon))
+        assert {i for i in range(n) if nearest[i] > p.ISOLATED_KM} <= maybe

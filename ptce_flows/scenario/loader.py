@@ -34,6 +34,7 @@ from ptce_flows.scenario.variants import (
 from ptce_flows.scenario.yamlcore import dump
 from ptce_flows.scenario.yamlio import (
     YamlDocument,
+    cyclic_gc_paused,
     dotted,
     line_of,
     parse_value,
@@ -115,6 +116,7 @@ def parse_override(text: str) -> tuple[str, Any]:
                                      p.allowed) for p in exc.problems]) from None
 
 
+@cyclic_gc_paused()
 def load_scenario(
     file: str | Path,
     variant: str | None = None,
@@ -139,6 +141,7 @@ def load_scenario(
     return load_document(doc, file, variant, overrides)
 
 
+@cyclic_gc_paused()
 def load_document(
     doc: YamlDocument, file: str, variant: str | None = None, overrides: dict[str, Any] | None = None
 ) -> LoadedScenario:
@@ -150,7 +153,9 @@ def load_document(
     _check_variant_count(doc, file)
     problems: list[Problem] = []
     if variant is None:
-        data, lines = copy.deepcopy(raw), dict(doc.lines)
+        # the overrides change the data in place; without them nothing does (validation and
+        # the checks only read it), and the parsed data itself is never changed: no copy needed
+        data, lines = (copy.deepcopy(raw) if overrides else raw), dict(doc.lines)
     else:
         data, lines, problems = _with_variant(doc, file, variant)
     for path, value in (overrides or {}).items():
@@ -261,6 +266,7 @@ def _with_variant(doc: YamlDocument, file: str, variant: str) -> tuple[dict, dic
     return data, lines, problems
 
 
+@cyclic_gc_paused()
 def load_with_variants(file: str | Path) -> list[LoadedScenario]:
     """The base scenario and each of its variants, all validated (used by ``validate``).
 
@@ -316,6 +322,7 @@ def resolved_dict(loaded: LoadedScenario) -> dict:
     return data
 
 
+@cyclic_gc_paused()
 def load_dict(data: dict, file: str = "<scenario>", variant: str | None = None) -> LoadedScenario:
     """Validate a scenario given as plain data (tests, generators); no line numbers."""
     text = dump(data)

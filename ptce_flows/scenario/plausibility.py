@@ -67,25 +67,63 @@ def _isolated_sites(spec: ScenarioSpec, at: Locate) -> list[Problem]:
         return []
     lat = [spec.sites[s].location[0] for s in ids]
     lon = [spec.sites[s].location[1] for s in ids]
-    nearest, which = _nearest_km(lat, lon, lat, lon, exclude_self=True)
+    maybe = _maybe_isolated(lat, lon)
+    if not maybe:
+        return []
+    nearest, which = _nearest_km([lat[i] for i in maybe], [lon[i] for i in maybe], lat, lon, exclude=maybe)
     out = []
-    for i, sid in enumerate(ids):
-        if nearest[i] <= ISOLATED_KM:
+    for k, i in enumerate(maybe):
+        if nearest[k] <= ISOLATED_KM:
             continue
+        sid = ids[i]
         hint = "check the location: [latitude, longitude], in degrees"
         if abs(lon[i]) <= 90.0:
-            swapped, _ = _nearest_km([lon[i]], [lat[i]], lat, lon, exclude_self=False, skip=i)
+            swapped, _ = _nearest_km([lon[i]], [lat[i]], lat, lon, skip=i)
             if swapped[0] <= ISOLATED_KM:
                 hint = (f"latitude and longitude swapped? [{lon[i]:g}, {lat[i]:g}] is {swapped[0]:,.0f} km "
                         "from the nearest site")
         out.append(at(("sites", sid, "location"),
-                      f"[{lat[i]:g}, {lon[i]:g}] is {nearest[i]:,.0f} km from the nearest other site "
-                      f"('{ids[which[i]]}'), more than {ISOLATED_KM:g} km", hint))
+                      f"[{lat[i]:g}, {lon[i]:g}] is {nearest[k]:,.0f} km from the nearest other site "
+                      f"('{ids[which[k]]}'), more than {ISOLATED_KM:g} km", hint))
     return out
 
 
-def _nearest_km(lat1, lon1, lat2, lon2, exclude_self: bool, skip: int = -1):
-    """Great-circle km from each point 1 to its nearest point 2 (and its index), in blocks."""
+#: km by which a site's neighbour must be nearer than ``ISOLATED_KM`` for :func:`_maybe_isolated`
+#: to rule the site out without the great-circle formula (float error: under a micrometre)
+_SURE_MARGIN_KM = 1.0
+#: sites after each one in order of latitude that :func:`_maybe_isolated` compares it with
+_SIEVE_NEIGHBOURS = 8
+
+
+def _maybe_isolated(lat: list[float], lon: list[float]) -> list[int]:
+    """Indices of the sites that may be more than ``ISOLATED_KM`` from every other site.
+
+    A quick, conservative sieve before :func:`_nearest_km`: a site with another site surely
+    within ``ISOLATED_KM - _SURE_MARGIN_KM`` is left out. Each site is compared with the
+    ``_SIEVE_NEIGHBOURS`` sites after it in order of latitude (straight-line chord between
+    points of the unit sphere: the great-circle distance grows with it), which in a territory
+    always finds one; the sites it does not rule out (none in a real territory) are measured
+    with the great-circle formula against every site, exactly as before.
+    """
+    import numpy as np
+
+    phi, lam = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    unit = np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1)
+    chord = 2.0 * np.sin((ISOLATED_KM - _SURE_MARGIN_KM) / (2.0 * EARTH_RADIUS_KM))
+    order = np.argsort(phi, kind="stable")
+    ranked = unit[order]
+    near = np.zeros(len(phi), dtype=bool)  # by rank in latitude
+    for k in range(1, min(len(phi), _SIEVE_NEIGHBOURS + 1)):
+        close = ((ranked[k:] - ranked[:-k]) ** 2).sum(axis=1) < chord * chord
+        near[k:] |= close
+        near[:-k] |= close
+    return np.sort(order[~near]).tolist()
+
+
+def _nearest_km(lat1, lon1, lat2, lon2, exclude=None, skip: int = -1):
+    """Great-circle km from each point 1 to its nearest point 2 (and its index), in blocks;
+    ``exclude[i]`` (if given) is the index of a point 2 not counted for point 1 ``i`` (itself),
+    ``skip`` one not counted for any."""
     import numpy as np
 
     p1, l1 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lon1, float))
@@ -98,8 +136,8 @@ def _nearest_km(lat1, lon1, lat2, lon2, exclude_self: bool, skip: int = -1):
         h = np.sin((p2 - a) / 2) ** 2 + np.cos(a) * np.cos(p2) * np.sin((l2 - b) / 2) ** 2
         km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
         rows = np.arange(km.shape[0])
-        if exclude_self:
-            km[rows, start + rows] = np.inf
+        if exclude is not None:
+            km[rows, np.asarray(exclude[start:start + block], dtype=np.int64)] = np.inf
         if skip >= 0:
             km[:, skip] = np.inf
         which[start:start + block] = km.argmin(axis=1)
@@ -151,18 +189,23 @@ def _capacities(spec: ScenarioSpec, at: Locate) -> list[Problem]:
     topo = topology(spec)
     low, high = CAPACITY_RATIO
     out = []
+    # each source once: the treatment sites it is limited to (None: any), its captured t/day
+    # of each material (summed below in the same order, so to the same float, for every site)
+    sources = [(source.deliver_to if _only_to(spec, source.deliver_to) else None,
+                {m: _annual_t(source, supply) * supply.capture_rate / 365.0
+                 for m, supply in source.supply.items()})
+               for source in spec.sites_of("source").values()]
     for sid, site in spec.sites_of("treatment").items():
         process = spec.processes.get(site.process)
         if process is None:
             continue
         reach = 0.0
-        for src, source in spec.sites_of("source").items():
-            if _only_to(spec, source.deliver_to) and sid not in source.deliver_to:
+        for only, captured in sources:
+            if only is not None and sid not in only:
                 continue
             for m in process.inputs:
-                if m in source.supply:
-                    supply = source.supply[m]
-                    reach += _annual_t(source, supply) * supply.capture_rate / 365.0
+                if m in captured:
+                    reach += captured[m]
         chained = any(topo.makes.get(m) for m in process.inputs)
         capacity = site.capacity_per_day
         key = "capacity_t_per_day" if site.capacity_t_per_day is not None else "capacity_t_per_year"

@@ -3,15 +3,25 @@
 Only a ``yaml.SafeLoader`` subclass is used, with YAML 1.2 core scalars (see
 :mod:`ptce_flows.scenario.yamlcore`). The file size, the size of the document once aliases are
 expanded (the "billion laughs", computed once per node so in memory linear in the file) and the
-nesting depth are capped before any Python object is built, so a hostile file is refused
+nesting depth are capped before the document is expanded, so a hostile file is refused
 quickly and in little memory. Duplicate keys are an error (PyYAML silently keeps the last
 one), and so is a key given both explicitly and through a ``<<:`` merge. The result is the plain data plus a map from key
 path (a tuple of str/int) to its 1-based line, used to point every message at a line.
+
+A plain document (mappings, lists and core scalars, nothing that needs PyYAML's general
+constructor) is read in one pass that builds the data and the key lines together, counting
+the expansion as it goes (each node is built once, so memory stays linear in the file) and
+giving up for the general path as soon as anything is off (:mod:`ptce_flows.scenario.yamlplain`);
+the general path checks the whole node tree (:func:`_check_expansion`, :func:`_walk`) before
+PyYAML builds the data.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import yaml
@@ -25,6 +35,7 @@ from ptce_flows.scenario.yamlcore import (
     int_digits,
     scalar_value,
 )
+from ptce_flows.scenario.yamlplain import plain_document
 
 #: Largest scenario file accepted, in bytes. Real scenarios are a few hundred kB at most.
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -98,8 +109,33 @@ def read_text(file: str) -> str:
         ) from None
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a scenario is parsed and validated.
+
+    Parsing a large scenario allocates a few hundred thousand objects (nodes, marks, key
+    paths, the data) that live until the end; the cyclic collector, run every 700 allocations,
+    rescans them over and over, and everything else alive in the process now and then: more
+    than half of the parse time of a 1,000-source file, for nothing, since reference counting
+    frees all of it (an alias loop, the only cycle, is refused). The collector is switched back
+    on afterwards unless the caller had switched it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse ``text`` into data and a path-to-line map, or raise ``ScenarioError``."""
+    with cyclic_gc_paused():
+        return _parse_yaml(text, file)
+
+
+def _parse_yaml(text: str, file: str) -> YamlDocument:
     try:
         loader = CoreLoader(text)
     except yaml.reader.ReaderError as exc:
@@ -122,16 +158,20 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             raise ScenarioError(
                 Problem(file, 1, "", "the file is empty", "a scenario is a YAML mapping")
             )
-        lines, problems = _walk(node, file, text)
-        if problems:
-            raise ScenarioError(problems)
-        try:
-            data = loader.construct_document(node)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ScenarioError(
-                Problem(file, mark.line + 1 if mark else None, "", f"not valid YAML: {exc}")
-            ) from None
+        plain = plain_document(node, loader, MAX_DEPTH, MAX_NODES, MAX_ALIAS_NODES)
+        if plain is not None:
+            data, lines = plain
+        else:
+            lines, problems = _walk(node, file, text)
+            if problems:
+                raise ScenarioError(problems)
+            try:
+                data = loader.construct_document(node)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                raise ScenarioError(
+                    Problem(file, mark.line + 1 if mark else None, "", f"not valid YAML: {exc}")
+                ) from None
     finally:
         loader.dispose()
     return YamlDocument(data=data, lines=lines, text=text)
