@@ -69,6 +69,7 @@ class Background:
 
     def _start(self) -> None:
         read, write = os.pipe()
+        owner = os.getpid()
         try:
             pid = os.fork()
         except OSError:   # no more processes, no memory: compute inline
@@ -77,10 +78,10 @@ class Background:
             return
         if pid == 0:   # the child: never returns
             os.close(read)
-            _child(write, *self._call)
+            _child(write, owner, *self._call)
         os.close(write)
         self._pid, self._fd, self.forked = pid, read, True
-        self._finalizer = weakref.finalize(self, _stop, pid, read, os.getpid())
+        self._finalizer = weakref.finalize(self, _stop, pid, read, owner)
 
     def result(self) -> Any:
         """``fn(*args)``: from the child (waiting for it if needed), or computed here if there
@@ -119,7 +120,7 @@ def background(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Background:
     return Background(fn, args, kwargs)
 
 
-def _child(write: int, fn, args, kwargs) -> None:
+def _child(write: int, parent: int, fn, args, kwargs) -> None:
     """In the child: compute, send ``(True, value)`` or ``(False, None)``, ``os._exit``."""
     global _IN_CHILD
     code = 1
@@ -128,7 +129,7 @@ def _child(write: int, fn, args, kwargs) -> None:
         gc.disable()   # no collection of the parent's garbage here (its finalizers are the parent's)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _die_with_parent()
+        _die_with_parent(parent)
         try:
             payload = pickle.dumps((True, fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:   # the parent computes it again and raises it there
@@ -141,9 +142,8 @@ def _child(write: int, fn, args, kwargs) -> None:
         os._exit(code)
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel sends SIGKILL to this child when the parent dies (even by SIGKILL)."""
-    parent = os.getppid()
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel sends SIGKILL to this child when ``parent`` dies (even by SIGKILL)."""
     try:
         import ctypes
 
