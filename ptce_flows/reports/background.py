@@ -23,8 +23,8 @@ The rules that keep it safe:
   parent's ``KeyboardInterrupt`` unwinds as before, and a handle that is dropped, cancelled or
   left behind by an exception kills its child and reaps it. On Linux the child also dies
   with its parent (``PR_SET_PDEATHSIG``), even if the parent is killed outright;
-- no child where forking is not safe: without ``os.fork`` (Windows), on macOS (system
-  libraries that do not survive a fork), outside the main thread or with other threads
+- no child where forking is not safe: anywhere but Linux (Windows has no ``os.fork``; on
+  macOS system libraries do not survive a fork), outside the main thread or with other threads
   running, inside a child of ours, or when ``PTCE_FLOWS_NO_FORK=1``. Then ``fn(*args)`` runs
   when ``result()`` is called: same value, same errors, one core.
 """
