@@ -236,7 +236,7 @@ def cmd_run(args) -> int:
         disruption_table,
         headline_table,
     )
-    from ptce_flows.reports.run_output import default_out_dir, write_run
+    from ptce_flows.reports.run_output import default_out_dir, prepare_run_files, write_run
     from ptce_flows.scenario import load_scenario
 
     _check_backend(args)
@@ -252,6 +252,8 @@ def cmd_run(args) -> int:
             _print(f"warning: {warning}", file=sys.stderr)
     out = Path(args.out) if args.out else default_out_dir(loaded.stem, loaded.variant)
     _check_out(out, args.force)
+    # what the files take from the scenario alone: on the other core while the simulation runs
+    prepared = prepare_run_files(loaded, args.lang or "en")
     cache = Path(args.cache) if args.cache else None
     started = time.perf_counter()
     bar = None if args.quiet or args.replications == 1 else ProgressBar(label="replications")
@@ -269,7 +271,7 @@ def cmd_run(args) -> int:
 
     with forcing(args.force):
         write_run(result, out, ["ptce-flows", *sys.argv[1:]], disruption=disruption, lang=args.lang or "en",
-                  detail=args.detail)
+                  detail=args.detail, prepared=prepared)
     if not args.quiet:
         summary = summary_dict(loaded.spec.name, result.world, result.seed, result.runs, loaded.variant,
                                spec=loaded.spec)

@@ -363,12 +363,14 @@ def write_json(path: Path, data) -> None:
 
 
 def write_yaml(path: Path, data, header: str = "") -> None:
-    """``data`` as YAML after ``header``, quoted so that the scenario loader (YAML 1.2 core
-    schema) and any YAML 1.1 reader read back the same data (``scenario.yamlcore.dump``)."""
-    from ptce_flows.scenario.yamlcore import dump  # the scenario package: only when writing YAML
+    """``data`` as YAML after ``header`` (:func:`yaml_text`), into ``path``."""
+    path.write_text(yaml_text(data, header), encoding="utf-8")
 
-    text = dump(data, allow_unicode=True, width=100)
-    path.write_text(header + text, encoding="utf-8")
+
+def yaml_text(data, header: str = "") -> str:
+    """``data`` as YAML after ``header``: what the 1.2 loader and 1.1 readers read the same (``yamlcore.dump``)."""
+    from ptce_flows.scenario.yamlcore import dump  # the scenario package: only when writing YAML
+    return header + dump(data, allow_unicode=True, width=100)
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:

@@ -1,11 +1,21 @@
-"""The files of a run: summary.json, flows.csv, timeseries.csv, scenario.resolved.yaml and
-manifest.json, written together into one results folder (atomically)."""
+"""The files of a run: summary.json, flows.csv, timeseries.csv, scenario.resolved.yaml,
+results.xlsx and manifest.json, written together into one results folder (atomically).
+
+Two cores at work (``reports.background``): what depends only on the loaded scenario (the text
+of scenario.resolved.yaml, the assumptions sheet of results.xlsx) is computed by a child
+process while the simulation runs (:func:`prepare_run_files`, started by ``ptce-flows run``),
+and results.xlsx is built by another while this process writes the CSV and JSON files. Every
+file is written by this process, inside one ``atomic_dir``; the files are the same, byte for
+byte (results.xlsx cell for cell), with or without the children (``PTCE_FLOWS_NO_FORK=1``).
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import platform
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +26,7 @@ from ptce_flows.experiment import RunResult, replication_seeds
 from ptce_flows.metrics.aggregate import _rounded, flow_rows, summary_dict
 from ptce_flows.metrics.series import TEXT_COLUMNS, SeriesTable, series_table
 from ptce_flows.network.layers import map_layers
+from ptce_flows.reports.background import Background, background
 from ptce_flows.reports.files import (
     Coded,
     atomic_dir,
@@ -24,7 +35,7 @@ from ptce_flows.reports.files import (
     write_csv,
     write_csv_columns,
     write_json,
-    write_yaml,
+    yaml_text,
 )
 from ptce_flows.scenario.loader import resolved_dict
 
@@ -97,8 +108,57 @@ def _same_results(old: Path, new: Path) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class RunFiles:
+    """What the files of a run take from the loaded scenario alone."""
+
+    resolved_yaml: str        #: the text of scenario.resolved.yaml
+    assumptions: list[list]   #: the rows of results.xlsx's assumptions sheet
+
+
+def run_files(loaded, lang: str = "en") -> RunFiles:
+    """The parts of a run's files that depend only on ``loaded`` (and the language)."""
+    from ptce_flows.reports.workbook import assumption_rows
+
+    resolved = resolved_dict(loaded)
+    header = (f"# Resolved scenario: every default filled in.\n# Source: {loaded.file}"
+              f"{' variant ' + loaded.variant if loaded.variant else ''} (sha256 {loaded.sha256[:12]})\n")
+    return RunFiles(yaml_text(resolved, header),
+                    assumption_rows(resolved, loaded.text, _source_lines(loaded), lang))
+
+
+def _source_lines(loaded) -> dict | None:
+    """The key lines the loader parsed, for the assumptions sheet: the file as written was
+    parsed by the loader (not with a variant, overrides or tables of sites, which move keys)."""
+    plain = loaded.variant is None and not loaded.overrides and not loaded.origins
+    return dict(loaded.lines) if plain else None
+
+
+class PreparedRun:
+    """:func:`run_files` of a loaded scenario, computed in a child process (see
+    ``reports.background``) from the moment it is made: give it to :func:`write_run`."""
+
+    def __init__(self, loaded, lang: str = "en") -> None:
+        self.loaded, self.lang = loaded, lang
+        self._job: Background = background(run_files, loaded, lang)
+
+    def files(self) -> RunFiles:
+        return self._job.result()
+
+    def cancel(self) -> None:
+        self._job.cancel()
+
+
+def prepare_run_files(loaded, lang: str = "en") -> PreparedRun:
+    """Start computing what the run's files take from ``loaded`` alone (scenario.resolved.yaml,
+    the assumptions sheet), on the other core while the simulation runs; pass the result as
+    ``write_run(..., prepared=...)``."""
+    return PreparedRun(loaded, lang)
+
+
 def write_run(result: RunResult, out_dir: str | Path, command: list[str],
-              disruption: dict | None = None, lang: str = "en", detail: bool = False) -> Path:
+              disruption: dict | None = None, lang: str = "en", detail: bool = False,
+              prepared: PreparedRun | None = None) -> Path:
     """Write every result file of ``result`` into ``out_dir`` (replacing it atomically).
 
     ``disruption`` (from ``faults.cost_of_disruptions``) adds a ``disruption`` section to the
@@ -106,6 +166,8 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
     sources' stocks are summed (see ``metrics.series``). The original scenario text is kept as
     ``scenario.yaml`` (its comments hold the sources of the figures). ``results.xlsx`` holds the
     same figures for a spreadsheet, with labels and headers in ``lang`` (``reports.workbook``).
+    ``prepared`` (from :func:`prepare_run_files` of the same loaded scenario and language)
+    saves computing what depends on the scenario alone; without it, it is computed here.
     Files of ours already in ``out_dir`` are replaced; reports
     (``report.*``, ``figures/``) are kept only if the results are byte for byte the same,
     otherwise they would describe results that are gone. Files that are not ours are kept
@@ -118,39 +180,50 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
     if disruption is not None:
         summary["disruption"] = _rounded(disruption)
     flows = flow_rows(result.runs)
-    series = _series_columns(series_table(result.world, result.runs, detail=detail), loaded.label)
     for row in flows:
         row["scenario"] = loaded.label
-    header = (f"# Resolved scenario: every default filled in.\n# Source: {loaded.file}"
-              f"{' variant ' + loaded.variant if loaded.variant else ''} (sha256 {loaded.sha256[:12]})\n")
-    unchanged = [False]
+    if prepared is not None and (prepared.loaded is not loaded or prepared.lang != lang):
+        prepared.cancel()   # made for another scenario or language
+        prepared = None
+    files = prepared.files() if prepared is not None else None
+    # results.xlsx on the other core while the other files are written here
+    book = background(_workbook_bytes, result, summary, flows, lang, files.assumptions if files else None)
+    try:
+        series = _series_columns(series_table(result.world, result.runs, detail=detail), loaded.label)
+        if files is None:
+            files = run_files(loaded, lang)
+        unchanged = [False]
 
-    def stale(rel: str) -> bool:
-        return is_ours(rel) and not (unchanged[0] and is_report_file(rel))
+        def stale(rel: str) -> bool:
+            return is_ours(rel) and not (unchanged[0] and is_report_file(rel))
 
-    with atomic_dir(out_dir, drop=stale) as tmp:
-        write_json(tmp / "summary.json", summary)
-        write_csv(tmp / "flows.csv", flows, FLOW_FIELDS)
-        write_csv_columns(tmp / "timeseries.csv", SERIES_FIELDS, series)
-        write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(loaded), header)
-        (tmp / "scenario.yaml").write_text(loaded.text, encoding="utf-8")
-        write_json(tmp / "manifest.json", manifest(result, command, detail))
-        if layers is not None:
-            write_json(tmp / "map_layers.json", layers)
-        _write_workbook(tmp / "results.xlsx", result, summary, flows, lang)
-        unchanged[0] = _same_results(Path(out_dir), tmp)
+        with atomic_dir(out_dir, drop=stale) as tmp:
+            write_json(tmp / "summary.json", summary)
+            write_csv(tmp / "flows.csv", flows, FLOW_FIELDS)
+            write_csv_columns(tmp / "timeseries.csv", SERIES_FIELDS, series)
+            (tmp / "scenario.resolved.yaml").write_text(files.resolved_yaml, encoding="utf-8")
+            (tmp / "scenario.yaml").write_text(loaded.text, encoding="utf-8")
+            write_json(tmp / "manifest.json", manifest(result, command, detail))
+            if layers is not None:
+                write_json(tmp / "map_layers.json", layers)
+            (tmp / "results.xlsx").write_bytes(book.result())
+            unchanged[0] = _same_results(Path(out_dir), tmp)
+    finally:
+        book.cancel()
     return Path(out_dir)
 
 
-def _write_workbook(path: Path, result: RunResult, summary: dict, flows: list[dict], lang: str) -> None:
+def _workbook_bytes(result: RunResult, summary: dict, flows: list[dict], lang: str,
+                    assumptions: list[list] | None) -> bytes:
+    """results.xlsx (``reports.workbook``) as bytes."""
     from ptce_flows.reports.workbook import write_run_workbook
     from ptce_flows.results.resultset import ResultSet, Series
 
     loaded = result.loaded
-    # the file as written was parsed by the loader: its key lines serve the assumptions sheet
-    # (not with a variant, overrides or tables of sites, which move keys)
-    plain = loaded.variant is None and not loaded.overrides and not loaded.origins
+    source_lines = _source_lines(loaded)
     results = ResultSet(summary=summary, flows=flows, series=Series(days=np.arange(0)),
                         scenario=resolved_dict(loaded), source_text=loaded.text, lang=lang,
-                        source_lines=dict(loaded.lines) if plain else None)
-    write_run_workbook(path, results, result.world, result.runs, lang)
+                        source_lines=source_lines)
+    buffer = io.BytesIO()
+    write_run_workbook(buffer, results, result.world, result.runs, lang, assumptions)
+    return buffer.getvalue()

@@ -10,8 +10,6 @@ all sources of what waits there, so that a territory of a thousand communes stil
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from ptce_flows.i18n import activity_label, colon, has_label, tr, unit_label
@@ -154,14 +152,25 @@ def daily_sheet(results: ResultSet, world, runs, lang: str) -> Sheet:
     return Sheet(tr("xlsx.daily", lang), cols, rows)
 
 
-def assumption_sheets(results: ResultSet, lang: str) -> list[Sheet]:
-    _from_comments, _notes, items = assumptions_of(results.source_text, results.scenario, results.source_lines)
-    refs = references(results.scenario)
+def assumption_rows(scenario: dict, source_text: str | None, source_lines: dict | None, lang: str) -> list[list]:
+    """The rows of the assumptions sheet: every parameter with its value and its source, then
+    the references. They depend on the scenario only (``reports.run_output`` computes them
+    while the simulation runs)."""
+    _from_comments, _notes, items = assumptions_of(source_text, scenario, source_lines)
+    refs = references(scenario)
     by_id = {ref.id: ref for ref in refs}
     rows = [[a.path, a.value, localized_comment(a, lang, by_id)] for a in items]
     for ref in (localized_reference(r, lang) for r in refs):
         text = ". ".join(p for p in (ref.publisher, ref.title, str(ref.year or ""), ref.url, ref.note) if p)
         rows.append([f"{tr('references', lang)}{colon(lang)}{ref.id}", "", text])
+    return rows
+
+
+def assumption_sheets(results: ResultSet, lang: str, rows: list[list] | None = None) -> list[Sheet]:
+    """The assumptions sheet (``rows``: from :func:`assumption_rows`, computed if None) and the
+    sheet of climate and cost factors if the run has them."""
+    if rows is None:
+        rows = assumption_rows(results.scenario, results.source_text, results.source_lines, lang)
     cols = [Column(tr("col.parameter", lang), width=48), Column(tr("col.value", lang), width=24),
             Column(tr("col.source", lang), width=100)]
     sheets = [Sheet(tr("xlsx.assumptions", lang), cols, rows)]
@@ -191,12 +200,16 @@ def _item(results: ResultSet, item: str, lang: str) -> str:
     return tr("term.all", lang) if item == "all" else item
 
 
-def run_sheets(results: ResultSet, world, runs, lang: str = "en") -> list[Sheet]:
-    """Every sheet of a run's workbook (``runs``: the replications, for the daily series)."""
+def run_sheets(results: ResultSet, world, runs, lang: str = "en", assumptions: list[list] | None = None
+               ) -> list[Sheet]:
+    """Every sheet of a run's workbook (``runs``: the replications, for the daily series;
+    ``assumptions``: the rows of :func:`assumption_rows` if already computed)."""
     return [kpi_sheet(results, lang), flow_sheet(results, lang), jobs_sheet(results, lang),
             fleet_sheet(results, lang), daily_sheet(results, world, runs, lang),
-            *assumption_sheets(results, lang)]
+            *assumption_sheets(results, lang, assumptions)]
 
 
-def write_run_workbook(path: Path, results: ResultSet, world, runs, lang: str = "en") -> Path:
-    return write_workbook(path, run_sheets(results, world, runs, lang))
+def write_run_workbook(path, results: ResultSet, world, runs, lang: str = "en",
+                       assumptions: list[list] | None = None):
+    """Write the run's workbook into ``path`` (or a binary file object: see ``xlsx.write_workbook``)."""
+    return write_workbook(path, run_sheets(results, world, runs, lang, assumptions))

@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 #: number formats by short name (Excel format codes, locale-neutral)
 FORMATS = {
@@ -91,18 +92,20 @@ def _text(value: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
-    """Write ``sheets`` into the workbook ``path`` (replaced if it exists).
+def write_workbook(path: str | Path | BinaryIO, sheets: Sequence[Sheet]) -> Path | BinaryIO:
+    """Write ``sheets`` into the workbook ``path`` (replaced if it exists), or into a binary
+    file object (``io.BytesIO``: the workbook's bytes, for a file written elsewhere).
 
     Raises:
         ValueError: a sheet with too many rows or columns for Excel.
     """
     import xlsxwriter
 
-    path = Path(path)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                           "strings_to_numbers": False, "strings_to_urls": False,
-                                           "nan_inf_to_errors": False})
+    target = path if hasattr(path, "write") else Path(path)
+    book = xlsxwriter.Workbook(target if hasattr(target, "write") else str(target),
+                               {"constant_memory": True, "strings_to_formulas": False,
+                                "strings_to_numbers": False, "strings_to_urls": False,
+                                "nan_inf_to_errors": False})
     try:
         head = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         formats: dict[str, object] = {}
@@ -115,16 +118,20 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
             return formats[code]
 
         taken: set[str] = set()
+        texts: dict[str, str] = {}
         for sheet in sheets:
-            _write_sheet(book.add_worksheet(sheet_name(sheet.name, taken)), sheet, head, number_format)
+            _write_sheet(book.add_worksheet(sheet_name(sheet.name, taken)), sheet, head, number_format, texts)
         if not taken:
             book.add_worksheet("Sheet")
     finally:
         book.close()
-    return path
+    return target
 
 
-def _write_sheet(ws, sheet: Sheet, head, number_format) -> None:
+def _write_sheet(ws, sheet: Sheet, head, number_format, texts: dict[str, str]) -> None:
+    """Write the sheet's cells as :func:`_write_cell` does, with the common cases (a ``float``,
+    an ``int``, a ``str``, None) dispatched here and each distinct text cleaned once
+    (``texts``: the cache, shared by the sheets of a workbook)."""
     if len(sheet.columns) > MAX_COLUMNS:
         raise ValueError(f"sheet '{sheet.name}': {len(sheet.columns)} columns, Excel holds {MAX_COLUMNS}")
     for i, col in enumerate(sheet.columns):
@@ -137,12 +144,24 @@ def _write_sheet(ws, sheet: Sheet, head, number_format) -> None:
     for c, col in enumerate(sheet.columns):
         ws.write_string(r, c, _text(col.header), head)
     fmts = [number_format(FORMATS.get(col.fmt, col.fmt) if col.fmt else None) for col in sheet.columns]
+    width = len(fmts)
+    write_number, write_string, isfinite = ws.write_number, ws.write_string, math.isfinite
     for row in sheet.rows:
         r += 1
         if r >= MAX_ROWS:
             raise ValueError(f"sheet '{sheet.name}': more than {MAX_ROWS} rows, more than Excel holds")
-        for c, value in enumerate(row[: len(fmts)]):
-            _write_cell(ws, r, c, value, fmts[c])
+        for c, value in enumerate(row[:width]):
+            kind = type(value)
+            if kind is float or kind is int:
+                if isfinite(value):
+                    write_number(r, c, value, fmts[c])
+            elif kind is str:
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = _text(value)
+                write_string(r, c, text)
+            elif value is not None:
+                _write_cell(ws, r, c, value, fmts[c])
 
 
 def _write_cell(ws, r: int, c: int, value, fmt) -> None:

@@ -201,5 +201,206 @@ for _first, _resolvers in CoreLoader.yaml_implicit_resolvers.items():
 
 def dump(data: object, **options) -> str:
     """``data`` as YAML text (block style, keys in their order) that ``CoreLoader`` reads back
-    as the same data; ``options`` as for ``yaml.dump`` (``allow_unicode``, ``width``)."""
+    as the same data; ``options`` as for ``yaml.dump`` (``allow_unicode``, ``width``).
+
+    A mapping of plain data is written by :func:`_emit` (the text libyaml's emitter writes,
+    without building nodes or events); anything it does not cover goes through
+    :class:`CoreCDumper`, the reference it is tested against."""
+    if type(data) is dict and data and set(options) <= {"allow_unicode", "width"}:
+        width = options.get("width")
+        if width is None or type(width) is int:
+            try:
+                return _emit(data, bool(options.get("allow_unicode")), width)
+            except _NotPlain:
+                pass
     return yaml.dump(data, Dumper=CoreCDumper, sort_keys=False, **options)
+
+
+# --- Plain data written directly ----------------------------------------------------------
+#
+# What libyaml's emitter (src/emitter.c) writes for the events PyYAML's serializer makes of a
+# node tree built by ``_node``, restricted to what a scenario holds: block mappings and
+# sequences (``{}`` and ``[]`` when empty), and single-line scalars of printable characters,
+# written plain or single-quoted, long ones folded at a space past the line width. Anything
+# else (line breaks, characters that need double quotes, a key longer than a simple key, a
+# tag) raises ``_NotPlain`` and the whole document goes through libyaml.
+
+_BEST_INDENT = 2
+#: characters written as they are (libyaml's IS_PRINTABLE but not IS_BREAK: no tab, no U+2028 or
+#: U+2029; a character beyond U+FFFF is not "printable" for libyaml: double-quoted)
+_PRINTABLE_UNICODE = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+_PRINTABLE_ASCII = re.compile("[\x20-\x7e]*")
+_FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
+_resolve = yaml.resolver.BaseResolver.resolve   # PyYAML's resolver, on CoreCDumper's table
+
+
+def _block_plain_allowed(text: str) -> bool:
+    """libyaml's ``yaml_emitter_analyze_scalar`` (``block_plain_allowed``) for a non-empty
+    single-line text of printable characters."""
+    if text[0] == " " or text[-1] == " " or text.startswith(("---", "...")):
+        return False
+    first = text[0]
+    followed = len(text) == 1 or text[1] == " "
+    if first in _FIRST_INDICATORS or (first in "?:-" and followed):
+        return False
+    if ":" in text[1:]:
+        n = len(text)
+        for i in range(1, n):
+            if text[i] == ":" and (i + 1 == n or text[i + 1] == " "):
+                return False
+    return " #" not in text
+
+
+class _Scalars:
+    """The scalar tokens of one document: each distinct (tag, text) analysed once."""
+
+    def __init__(self, unicode: bool, width: int | None) -> None:
+        self.printable = _PRINTABLE_UNICODE if unicode else _PRINTABLE_ASCII
+        if width is None or 0 <= width <= 2 * _BEST_INDENT:
+            width = 80
+        self.width = width if width >= 0 else 2**31 - 1
+        self.tokens: dict[tuple[str, str], tuple[str, bool, bool]] = {}
+
+    def token(self, data: object) -> tuple[str, str, bool, bool]:
+        """(text, token, quoted, simple): the scalar's text, as written with no folding,
+        whether single-quoted, and whether it may be a simple key."""
+        kind = type(data)
+        if kind is str:
+            tag, text = _STR, data
+        elif kind is float:
+            tag, text = _FLOAT, _float_text(data)
+        elif kind is bool:
+            tag, text = BOOL_TAG, "true" if data else "false"
+        elif kind is int:
+            tag, text = _INT, str(data)
+        elif data is None:
+            tag, text = NULL_TAG, "null"
+        else:
+            raise _NotPlain
+        got = self.tokens.get((tag, text))
+        if got is None:
+            got = self.tokens[(tag, text)] = self._analyse(tag, text)
+        return (text, *got)
+
+    def _analyse(self, tag: str, text: str) -> tuple[str, bool, bool]:
+        if not self.printable.fullmatch(text):
+            raise _NotPlain   # line breaks, tabs, other special characters: double-quoted
+        plain_implicit = _resolve(CoreCDumper, yaml.ScalarNode, text, (True, False)) == tag
+        if not plain_implicit and tag != _STR:
+            raise _NotPlain   # written with a tag
+        quoted = not (plain_implicit and text and _block_plain_allowed(text))
+        token = "'" + text.replace("'", "''") + "'" if quoted else text
+        return token, quoted, len(text.encode("utf-8")) <= 128
+
+    def value(self, data: object, column: int, indent: int) -> str:
+        """The scalar written as a block value after a ``:`` or ``-`` ending at ``column``
+        (a space, then the token, folded at a single space past the width onto lines
+        indented by ``indent``)."""
+        text, token, quoted, _simple = self.token(data)
+        column += 1
+        if column + len(token) <= self.width + 1 or " " not in text:
+            return " " + token
+        return " " + self._folded(text, quoted, column, indent)
+
+    def _folded(self, text: str, quoted: bool, column: int, indent: int) -> str:
+        """``yaml_emitter_write_plain_scalar`` / ``..._single_quoted_scalar`` with breaks
+        allowed, for a single-line text of printable characters starting at ``column``."""
+        out = []
+        if quoted:
+            out.append("'")
+            column += 1
+        last = len(text) - 1
+        spaces = False
+        for i, ch in enumerate(text):
+            if ch == " ":
+                if (not spaces and column > self.width and (i == last or text[i + 1] != " ")
+                        and (not quoted or 0 < i < last)):
+                    out.append("\n" + " " * indent)
+                    column = indent
+                else:
+                    out.append(" ")
+                    column += 1
+                spaces = True
+            else:
+                if quoted and ch == "'":
+                    out.append("'")
+                    column += 1
+                out.append(ch)
+                column += 1
+                spaces = False
+        if quoted:
+            out.append("'")
+        return "".join(out)
+
+
+def _emit(data: dict, unicode: bool, width: int | None) -> str:
+    """``data`` (a non-empty mapping of plain data) as libyaml writes it (see above)."""
+    scalars = _Scalars(unicode, width)
+    out: list[str] = []
+    seen: set[int] = set()
+    _emit_mapping(data, 0, "", out, scalars, seen)
+    out.append("\n")
+    return "".join(out)
+
+
+def _enter(data: object, seen: set[int]) -> None:
+    if id(data) in seen:
+        raise _NotPlain   # a container met twice: PyYAML writes an anchor and an alias
+    seen.add(id(data))
+
+
+def _emit_mapping(data: dict, indent: int, first: str, out: list[str], scalars: _Scalars, seen: set[int]) -> None:
+    """A non-empty block mapping at ``indent``; ``first``: what comes before its first key."""
+    _enter(data, seen)
+    newline = "\n" + " " * indent
+    lead = first
+    for key, value in data.items():
+        _text, token, _quoted, simple = scalars.token(key)
+        if not simple:
+            raise _NotPlain   # a long key: written as a complex key (``? ``)
+        out.append(lead)
+        out.append(token)
+        out.append(":")
+        lead = newline
+        kind = type(value)
+        if kind is dict:
+            if value:
+                _emit_mapping(value, indent + _BEST_INDENT, newline + " " * _BEST_INDENT, out, scalars, seen)
+            else:
+                _enter(value, seen)
+                out.append(" {}")
+        elif kind is list:
+            if value:
+                _emit_sequence(value, indent, newline, out, scalars, seen)   # indentless
+            else:
+                _enter(value, seen)
+                out.append(" []")
+        else:
+            out.append(scalars.value(value, indent + len(token) + 1, indent + _BEST_INDENT))
+
+
+def _emit_sequence(data: list, indent: int, first: str, out: list[str], scalars: _Scalars, seen: set[int]) -> None:
+    """A non-empty block sequence whose ``-`` stand at ``indent``."""
+    _enter(data, seen)
+    newline = "\n" + " " * indent
+    lead = first
+    inner = indent + _BEST_INDENT
+    for value in data:
+        out.append(lead)
+        out.append("-")
+        lead = newline
+        kind = type(value)
+        if kind is dict:
+            if value:
+                _emit_mapping(value, inner, " ", out, scalars, seen)
+            else:
+                _enter(value, seen)
+                out.append(" {}")
+        elif kind is list:
+            if value:
+                _emit_sequence(value, inner, " ", out, scalars, seen)
+            else:
+                _enter(value, seen)
+                out.append(" []")
+        else:
+            out.append(scalars.value(value, indent + 1, inner))
