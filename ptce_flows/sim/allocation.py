@@ -152,6 +152,9 @@ class DeliveryPlan:
         self.quota: dict[int, dict[int, float]] = {}
         self.reserved: dict[tuple[int, int], float] = {}
         self._planned: dict[int, tuple[int, bytes]] = {}  # product -> (day, in-window entries)
+        #: per entry, the (site, km) a fleet serves, nearest first
+        self._served = [[(t, km) for t, km in cands if t in fleets]
+                        for cands, fleets in zip(dem.candidates, dem.fleet, strict=True)]
 
     def update(self, m: int, day: int, doy: int, inwin: np.ndarray) -> None:
         """Plan product ``m`` again if a window opened or closed or the plan is old."""
@@ -206,10 +209,8 @@ class DeliveryPlan:
 
     def choose(self, e: int, m: int, want: float, last: bool, unlimited: bool) -> tuple[int, float] | None:
         """The site serving ``want`` t of ``m`` to entry ``e`` (see the module's rule)."""
-        dem = self.world.demand
-        fleets = dem.fleet[e]
         mine = self.quota.get(e, {})
-        served = [(t, km) for t, km in dem.candidates[e] if t in fleets]
+        served = self._served[e]
         planned = sorted((-mine[t], i) for i, (t, _km) in enumerate(served) if mine.get(t, 0.0) > EPS)
         for _q, i in planned:
             t, km = served[i]

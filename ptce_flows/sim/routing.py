@@ -58,7 +58,7 @@ class Router:
         it, otherwise to its disposal site; with neither, it stays at the source."""
         e, m, mass = job.entry, job.material, job.mass
         origin = self._sup_site[e]
-        lead = fleet.depot_leg(origin)
+        lead = 0.0 if fleet.no_depot else fleet.depot_leg(origin)
         load_d, speed_kmd = self._round_d[e], fleet.speed_kmd
         round_km = self._round_km[e]
         trip = None

@@ -73,12 +73,13 @@ class Supply:
         due = ((day + self._phase) % self.world.supply.every == 0) & ~self.world.supply.full_only
         partial = due & (rest > EPS)
         loads: list[tuple[int, float]] = []
-        for e in np.flatnonzero((full > 0) | partial):
-            p = float(self.payload[e])
-            for _ in range(int(full[e])):
-                loads.append((int(e), p))
-            if partial[e]:
-                loads.append((int(e), float(rest[e])))
+        idx = np.flatnonzero((full > 0) | partial)
+        for e, p, n, part, r in zip(idx.tolist(), self.payload[idx].tolist(), full[idx].tolist(),
+                                    partial[idx].tolist(), rest[idx].tolist(), strict=True):
+            for _ in range(int(n)):
+                loads.append((e, p))
+            if part:
+                loads.append((e, r))
         return loads
 
     def _too_many_loads(self, full: np.ndarray) -> None:

@@ -98,42 +98,41 @@ class TreatmentSite:
         self._inputs = info.inputs.tolist()
         self._out_mats = info.out_mats.tolist()
 
-    def _first_free(self, day: int) -> int:
-        """First open day in [day, day + reception_days] with room on the ledger, or -1."""
-        room = self.capacity - EPS
-        booked, closed = self.booked, self.closed
-        for d in range(day, day + self.reception_days + 1):
-            if d >= len(booked):
-                self._grow(d)
-            if booked[d] < room and not closed[d]:
-                return d
-        return -1
-
     def _grow(self, day: int) -> None:
         extra = max(day + 1 - len(self.booked), 365)
         self.booked.extend([0.0] * extra)
         self.closed.extend([False] * extra)
 
-    def _open_day(self, mass: float, day: int) -> int:
-        """The day processing of ``mass`` arriving on ``day`` would start, or -1 if refused."""
-        closed = self.closed
+    def reserve(self, mass: float, day: int) -> int:
+        """Book ``mass`` arriving on ``day`` if the site accepts it, and return the day its
+        processing starts, or -1 (nothing booked) if the site refuses it: the gate is shut on
+        the arrival day, no open day in [day, day + reception_days] has room on the ledger, or
+        the products would not fit the store. (One method, the hottest of a run: 37,000 calls
+        in the 1,000-source year.)"""
+        booked, closed = self.booked, self.closed
         if day < len(closed) and closed[day]:
-            return -1  # the gate is shut on the arrival day
-        start = self._first_free(day)
+            return -1
+        room = self.capacity - EPS
+        start = -1
+        for d in range(day, day + self.reception_days + 1):
+            if d >= len(booked):
+                self._grow(d)  # extends the same lists
+            if booked[d] < room and not closed[d]:
+                start = d
+                break
         if start < 0:
             return -1
         if self.yield_total > 0:
-            future = numpy_sum(self.store) + self.projected + mass * self.yield_total
-            if future > self.storage_limit:
+            store = self.store
+            if len(store) < 8:  # numpy_sum's short case, inline
+                stored = 0.0
+                for v in store:
+                    stored += v
+            else:
+                stored = numpy_sum(store)
+            if stored + self.projected + mass * self.yield_total > self.storage_limit:
                 return -1
-        return start
-
-    def reserve(self, mass: float, day: int) -> int:
-        """Book ``mass`` arriving on ``day`` if the site accepts it, and return the day its
-        processing starts, or -1 (nothing booked) if the site refuses it."""
-        start = self._open_day(mass, day)
-        if start >= 0:
-            self._book_from(mass, start)
+        self._book_from(mass, start)
         return start
 
     def _book_from(self, mass: float, start: int) -> None:
@@ -159,7 +158,8 @@ class TreatmentSite:
         if chained:
             self.chain_in[material] += mass
         self.in_process[material] += mass
-        delay = max(0.0, start_day - self.env.now) + self.residence_days
+        lag = start_day - self.env.now
+        delay = (lag if lag > 0.0 else 0.0) + self.residence_days
         if delay > 0:
             self.env.timeout(delay, (material, mass)).callbacks.append(self._matured)
         else:
