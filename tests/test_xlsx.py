@@ -115,3 +115,26 @@ def test_sweep_writes_its_workbook(tmp_path):
     # 10 t/day into a 12 t/day site: all 200 t; into 8 t/day: what 20 days process, plus the one
     # 10 t load booked ahead on the processing ledger (reception_days 1)
     assert diverted[12] == pytest.approx(200.0) and 8 * 20 - 10 <= diverted[8] <= 8 * 20 + 10
+
+
+def test_in_memory_and_streamed_workbooks_hold_the_same_cells(tmp_path, monkeypatch):
+    """Lists of rows are assembled in memory, iterators and large sheets streamed to disk: the
+    cells (values, types, formats) are the same either way."""
+    from ptce_flows.reports import xlsx
+
+    columns = [Column("name"), Column("t", "0.000"), Column("n", "int")]
+    rows = [[text, 1.5 * i, i] for i, text in enumerate([*HOSTILE, "plain", "é à ç", "x" * 40])]
+    assert not xlsx._streamed([Sheet("S", columns, rows)])
+    assert xlsx._streamed([Sheet("S", columns, iter(rows))])
+    monkeypatch.setattr(xlsx, "IN_MEMORY_CELLS", 10)
+    assert xlsx._streamed([Sheet("S", columns, rows)])
+    monkeypatch.undo()
+
+    def cells(path):
+        ws = openpyxl.load_workbook(path).active
+        return [[(c.value, c.data_type, c.number_format) for c in row] for row in ws.iter_rows()]
+
+    memory = write_workbook(tmp_path / "memory.xlsx", [Sheet("S", columns, rows)])
+    streamed = write_workbook(tmp_path / "streamed.xlsx", [Sheet("S", columns, iter(rows))])
+    assert cells(memory) == cells(streamed)
+    assert cells(memory)[1][0] == ("=1+1", "s", "General")

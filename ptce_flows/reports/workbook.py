@@ -148,7 +148,7 @@ def daily_sheet(results: ResultSet, world, runs, lang: str) -> Sheet:
     cols = [Column(tr("col.day", lang), "int", 12), Column(tr("col.day_of_year", lang), "int", 10)]
     cols += [Column(_with_unit(label, unit, lang), "0.000", 18) for label, unit, _v in columns]
     values = np.column_stack([v for _l, _u, v in columns]).round(6).tolist() if columns else [[]] * days
-    rows = ([d, doys[d], *values[d]] for d in range(days))
+    rows = [[d, doys[d], *values[d]] for d in range(days)]  # a list: the workbook is built in memory
     return Sheet(tr("xlsx.daily", lang), cols, rows)
 
 

@@ -9,7 +9,10 @@ Cells are typed: numbers are numeric cells with a number format (Excel shows the
 reader's own thousands separator and decimal mark: ``12 345,6`` in a French Excel), text is
 text. A text cell is never a formula: every text is written as a string, whatever it starts
 with (``= + - @``, the equivalent of ``files.safe_cell`` for CSV), and characters XML cannot
-hold are dropped. Rows are streamed to disk (``constant_memory``): memory stays flat.
+hold are dropped. A workbook of at most ``IN_MEMORY_CELLS`` cells given as lists is assembled in
+memory (about a quarter faster: 0.15 instead of 0.19-0.25 s for the 32,500 cells of the
+1,000-source year); larger ones, or sheets whose rows come from an iterator, are streamed to
+disk row by row (``constant_memory``): memory stays flat. The cells are the same either way.
 
 Why XlsxWriter rather than openpyxl: measured on the 1,000-source benchmark year (about
 110,000 cells, most of them the daily series of its 205 sites), openpyxl's write-only mode
@@ -92,6 +95,20 @@ def _text(value: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
+#: up to this many cells (rows given as lists), the workbook is assembled in memory
+IN_MEMORY_CELLS = 500_000
+
+
+def _streamed(sheets: Sequence[Sheet]) -> bool:
+    """Whether to stream rows to disk: rows from an iterator, or more than IN_MEMORY_CELLS."""
+    cells = 0
+    for sheet in sheets:
+        if not isinstance(sheet.rows, Sequence):
+            return True
+        cells += len(sheet.rows) * max(1, len(sheet.columns))
+    return cells > IN_MEMORY_CELLS
+
+
 def write_workbook(path: str | Path | BinaryIO, sheets: Sequence[Sheet]) -> Path | BinaryIO:
     """Write ``sheets`` into the workbook ``path`` (replaced if it exists), or into a binary
     file object (``io.BytesIO``: the workbook's bytes, for a file written elsewhere).
@@ -103,7 +120,7 @@ def write_workbook(path: str | Path | BinaryIO, sheets: Sequence[Sheet]) -> Path
 
     target = path if hasattr(path, "write") else Path(path)
     book = xlsxwriter.Workbook(target if hasattr(target, "write") else str(target),
-                               {"constant_memory": True, "strings_to_formulas": False,
+                               {"constant_memory": _streamed(sheets), "strings_to_formulas": False,
                                 "strings_to_numbers": False, "strings_to_urls": False,
                                 "nan_inf_to_errors": False})
     try:
