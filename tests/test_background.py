@@ -275,3 +275,47 @@ def test_no_fork_inside_a_child(monkeypatch):
     assert not fork_allowed()
     assert background(_double, 1).result() == 2
 
+
+
+def _pair(first, given, extra):
+    return first, given, extra, os.getpid()
+
+
+@needs_fork
+def test_follow_up_runs_in_the_same_child_with_its_own_arguments():
+    handle = background(_double, 21, follow_up=True)
+    handle.send(_pair, "extra")
+    first, (value, given, extra, pid) = handle.result()
+    assert (first, value, given, extra) == (42, 42, (21,), "extra")
+    assert handle.forked and pid != os.getpid()
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_follow_up_inline_is_the_same(monkeypatch, fork):
+    if not fork:
+        monkeypatch.setenv(NO_FORK_ENV, "1")
+    handle = background(_double, 21, follow_up=True)
+    handle.send(_pair, "extra")
+    first, (value, given, extra, _pid) = handle.result()
+    assert (first, value, given, extra) == (42, 42, (21,), "extra")
+    assert background(_double, 4, follow_up=True).result() == (8, None)   # nothing sent
+
+
+def test_follow_up_errors_and_odd_requests_are_handled_here():
+    handle = background(_double, 1, follow_up=True)
+    handle.send(lambda first, given: ("not picklable", first))   # computed here instead
+    assert handle.result() == (2, ("not picklable", 2))
+    handle = background(_double, 1, follow_up=True)
+    handle.send(_fail_follow_up, "boom")
+    with pytest.raises(ValueError, match="boom"):
+        handle.result()
+    handle = background(_double, 1, follow_up=True)
+    handle.cancel()
+    handle.send(_pair, "x")
+    assert handle.result()[1][:3] == (2, (1,), "x")
+    with pytest.raises(RuntimeError):
+        handle.send(_pair, "twice")
+
+
+def _fail_follow_up(first, given, message):
+    raise ValueError(message)

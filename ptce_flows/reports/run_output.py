@@ -3,8 +3,10 @@ results.xlsx and manifest.json, written together into one results folder (atomic
 
 Two cores at work (``reports.background``): what depends only on the loaded scenario (the text
 of scenario.resolved.yaml, the assumptions sheet of results.xlsx) is computed by a child
-process while the simulation runs (:func:`prepare_run_files`, started by ``ptce-flows run``),
-and results.xlsx is built by another while this process writes the CSV and JSON files. Every
+process while the simulation runs (:func:`prepare_run_files`, started by ``ptce-flows run``);
+the same child, its XlsxWriter imported by then, is sent the simulation's results and builds
+results.xlsx while this process writes the CSV and JSON files (without prepared files, a child
+forked then builds it). Every
 file is written by this process, inside one ``atomic_dir``; the files are the same, byte for
 byte (results.xlsx cell for cell), with or without the children (``PTCE_FLOWS_NO_FORK=1``).
 """
@@ -134,15 +136,36 @@ def _source_lines(loaded) -> dict | None:
     return dict(loaded.lines) if plain else None
 
 
+def _ready_run_files(loaded, lang: str = "en") -> RunFiles:
+    """:func:`run_files`, and the workbook's modules imported (in the child, while it waits)."""
+    files = run_files(loaded, lang)
+    import xlsxwriter  # noqa: F401
+
+    import ptce_flows.results.resultset  # noqa: F401
+    return files
+
+
+def _workbook_of(files: RunFiles, given: tuple, world, runs, summary: dict, flows: list[dict]) -> bytes:
+    """results.xlsx for :class:`PreparedRun`'s child: ``given`` are its (loaded, lang)."""
+    loaded, lang = given
+    return _workbook_bytes(loaded, world, runs, summary, flows, lang, files.assumptions)
+
+
 class PreparedRun:
     """:func:`run_files` of a loaded scenario, computed in a child process (see
-    ``reports.background``) from the moment it is made: give it to :func:`write_run`."""
+    ``reports.background``) from the moment it is made, and then results.xlsx: give it to
+    :func:`write_run`."""
 
     def __init__(self, loaded, lang: str = "en") -> None:
         self.loaded, self.lang = loaded, lang
-        self._job: Background = background(run_files, loaded, lang)
+        self._job: Background = background(_ready_run_files, loaded, lang, follow_up=True)
 
-    def files(self) -> RunFiles:
+    def workbook(self, world, runs, summary: dict, flows: list[dict]) -> None:
+        """Send the simulation's results: the child builds results.xlsx from them."""
+        self._job.send(_workbook_of, world, runs, summary, flows)
+
+    def files(self) -> tuple[RunFiles, bytes | None]:
+        """The run's files and results.xlsx (None if :meth:`workbook` was not called)."""
         return self._job.result()
 
     def cancel(self) -> None:
@@ -185,13 +208,15 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
     if prepared is not None and (prepared.loaded is not loaded or prepared.lang != lang):
         prepared.cancel()   # made for another scenario or language
         prepared = None
-    files = prepared.files() if prepared is not None else None
-    # results.xlsx on the other core while the other files are written here
-    book = background(_workbook_bytes, result, summary, flows, lang, files.assumptions if files else None)
+    # results.xlsx on the other core while the other files are written here: by the prepared
+    # child (sent the results), or by a child forked now
+    if prepared is not None:
+        prepared.workbook(result.world, result.runs, summary, flows)
+        book = None
+    else:
+        book = background(_workbook_bytes, loaded, result.world, result.runs, summary, flows, lang, None)
     try:
         series = _series_columns(series_table(result.world, result.runs, detail=detail), loaded.label)
-        if files is None:
-            files = run_files(loaded, lang)
         unchanged = [False]
 
         def stale(rel: str) -> bool:
@@ -201,29 +226,36 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str],
             write_json(tmp / "summary.json", summary)
             write_csv(tmp / "flows.csv", flows, FLOW_FIELDS)
             write_csv_columns(tmp / "timeseries.csv", SERIES_FIELDS, series)
-            (tmp / "scenario.resolved.yaml").write_text(files.resolved_yaml, encoding="utf-8")
             (tmp / "scenario.yaml").write_text(loaded.text, encoding="utf-8")
             write_json(tmp / "manifest.json", manifest(result, command, detail))
             if layers is not None:
                 write_json(tmp / "map_layers.json", layers)
-            (tmp / "results.xlsx").write_bytes(book.result())
+            # last, what the children computed meanwhile
+            if prepared is not None:
+                files, xlsx = prepared.files()
+            else:
+                files, xlsx = run_files(loaded, lang), book.result()
+            (tmp / "scenario.resolved.yaml").write_text(files.resolved_yaml, encoding="utf-8")
+            (tmp / "results.xlsx").write_bytes(xlsx)
             unchanged[0] = _same_results(Path(out_dir), tmp)
     finally:
-        book.cancel()
+        if book is not None:
+            book.cancel()
+        if prepared is not None:
+            prepared.cancel()
     return Path(out_dir)
 
 
-def _workbook_bytes(result: RunResult, summary: dict, flows: list[dict], lang: str,
+def _workbook_bytes(loaded, world, runs, summary: dict, flows: list[dict], lang: str,
                     assumptions: list[list] | None) -> bytes:
     """results.xlsx (``reports.workbook``) as bytes."""
     from ptce_flows.reports.workbook import write_run_workbook
     from ptce_flows.results.resultset import ResultSet, Series
 
-    loaded = result.loaded
     source_lines = _source_lines(loaded)
     results = ResultSet(summary=summary, flows=flows, series=Series(days=np.arange(0)),
                         scenario=resolved_dict(loaded), source_text=loaded.text, lang=lang,
                         source_lines=source_lines)
     buffer = io.BytesIO()
-    write_run_workbook(buffer, results, result.world, result.runs, lang, assumptions)
+    write_run_workbook(buffer, results, world, runs, lang, assumptions)
     return buffer.getvalue()
