@@ -152,7 +152,7 @@ def test_the_quick_exit_runs_the_atexit_handlers_and_flushes_the_output(tmp_path
     import sys
 
     mark = tmp_path / "atexit.txt"
-    code = ("import atexit, sys; atexit.register(lambda: open(sys.argv[1], 'w').write('ran')); "
+    code = ("import atexit, sys; atexit.register(lambda m=sys.argv[1]: open(m, 'w').write('ran')); "
             "sys.argv = ['ptce-flows', 'run', sys.argv[2], '--out', sys.argv[3]]; "
             "from ptce_flows.cli import entry; sys.exit(entry())")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
