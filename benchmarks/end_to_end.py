@@ -19,7 +19,9 @@ machine shared with other work the wall time grows with the load, the CPU time m
 - ``report``: ``ptce-flows report`` of the results of ``run`` (every figure, PDF and HTML, one
   language);
 - ``phases``: one more run in-process, timed phase by phase (imports, load and validate, run
-  = compile + simulate + summarise, write the results folder), wall and CPU time.
+  = compile + simulate + summarise, write the results folder, as ``ptce-flows run`` does it:
+  with the scenario's files prepared by a child while the simulation runs), wall and CPU time
+  (the CPU time of this process: not its children's).
 
 The territory is ``ptce_flows.bench.territory.territory_yaml(N, seed=0)`` (N = 1,000 sources,
 5 platforms, 200 farms, 50 trucks, one year: the 1,000-source year of ``benchmarks/run.py``).
@@ -50,14 +52,16 @@ marks = []
 def mark(name):
     marks.append((name, time.perf_counter(), time.process_time()))
 from ptce_flows.experiment import run_scenario
-from ptce_flows.reports.run_output import write_run
+from ptce_flows.reports import run_output
 from ptce_flows.scenario import load_scenario
 mark("imports")
 loaded = load_scenario(sys.argv[1], check_variants=True)
 mark("load")
+# as `ptce-flows run` does: the scenario's files prepared on the other core (code that has it)
+prepared = {"prepared": run_output.prepare_run_files(loaded)} if hasattr(run_output, "prepare_run_files") else {}
 result = run_scenario(loaded)
 mark("run")
-write_run(result, sys.argv[2], ["ptce-flows"])
+run_output.write_run(result, sys.argv[2], ["ptce-flows"], **prepared)
 mark("write")
 out, pw, pc = {}, w0, c0
 for name, w, c in marks:

@@ -490,29 +490,9 @@ def entry() -> int:
         code = main()
     except KeyboardInterrupt:
         return 130
-    return _leave(code)
+    from ptce_flows.cli_exit import leave
 
-
-def _leave(code: int) -> int:
-    """End the process now with ``code``, without tearing down the interpreter object by
-    object: after a run of 1,000 sources that takes 0.1 s (of 1.5 s), freeing the scenario's
-    models, the network and the records that the process is about to drop anyway. Everything
-    a normal exit does that matters is done first: the ``atexit`` handlers (children stopped,
-    logging flushed, pools ended) and stdout/stderr flushed. Only when this is the only thread
-    (another might still have work to finish), and never if a flush fails (the normal exit
-    then reports it as before)."""
-    import atexit
-    import threading
-
-    if threading.active_count() != 1:
-        return code
-    try:
-        atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BaseException:
-        return code
-    os._exit(code)
+    return leave(code)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ RANK = {
     "plotting": 7,
     "reports": 8,
     "bench": 9,
-    "cli": 10, "cli_options": 10, "cli_optimise": 10, "cli_sensitivity": 10,
+    "cli": 10, "cli_options": 10, "cli_optimise": 10, "cli_sensitivity": 10, "cli_exit": 10,
 }
 
 #: the longest module and function allowed (lines)
