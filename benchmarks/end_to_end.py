@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -120,6 +121,8 @@ def measure(args) -> dict:
     env = dict(os.environ, PYTHONPATH=str(code), PYTHONHASHSEED="0")
     if args.no_bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        for cache in (code / "ptce_flows").rglob("__pycache__"):   # else Python still reads them
+            shutil.rmtree(cache, ignore_errors=True)
     else:
         # as on a user's machine, where Python keeps the compiled modules (__pycache__, git-ignored;
         # pip compiles installed packages): compiled once here, so no repeat pays for it
