@@ -177,3 +177,14 @@ def test_brute_force_small_instances(seed, with_presolve, monkeypatch):
     want = [v for v, _ in truth[:3]]
     assert [g.objective for g in got] == pytest.approx(want[: len(got)], rel=1e-6, abs=1e-6)
     assert len(got) == min(3, len(truth))
+
+
+def test_the_gap_of_an_objective_near_zero_is_not_the_solver_tolerance():
+    """A proven optimum whose own objective is 0 (net GHG terms that cancel) reported a gap of
+    136 % from a dual bound of -1.4e-12; the gap is relative to max(|objective|, 1)."""
+    from ptce_flows.siting.solver import _Base
+
+    assert _Base._gap(0.0, -1.3642420526593924e-12) < 1e-9
+    assert _Base._gap(-6826.76, -6826.76) == 0.0
+    assert abs(_Base._gap(200.0, 150.0) - 0.25) < 1e-12
+    assert _Base._gap(0.5, 0.0) == 0.5   # below 1, absolute
