@@ -344,3 +344,18 @@ def test_cluster_jura_variants_tell_their_story():
     no_juratri = summary(JURA, "no_juratri_sorting")["kpis"]
     assert no_juratri["jobs_fte"] == pytest.approx(base["jobs_fte"])
     assert base["insertion_fte"] - no_juratri["insertion_fte"] > 25
+
+
+def test_a_param_inside_a_yaml_alias_changes_every_place_the_block_is_used():
+    """Documented (docs/scenario-format.md, Variants): the Jura's five SICTOM sectors share one
+    supply block (&sictom_supply): one --param varies the yield of all five; setting a
+    site's whole block replaces the alias there only."""
+    from ptce_flows.scenario import load_scenario
+
+    sectors = ("lons", "ecla_others", "sector_north", "sector_south", "sector_southeast")
+    path = ROOT / "scenarios" / "cluster_jura.yaml"
+    one = load_scenario(path, overrides={"sites.lons.supply.packaging.kg_per_capita_year": 48})
+    assert {one.spec.sites[s].supply["packaging"].kg_per_capita_year for s in sectors} == {48}
+    own = load_scenario(path, overrides={"sites.ecla_others.supply": {"packaging": {"kg_per_capita_year": 40}}})
+    assert own.spec.sites["ecla_others"].supply["packaging"].kg_per_capita_year == 40
+    assert own.spec.sites["lons"].supply["packaging"].kg_per_capita_year == 54
