@@ -175,7 +175,7 @@ def test_factor_table_is_complete_and_sourced():
              *fx.PRODUCT_PRICE.values(), *fx.GATE_FEE.values(), *fx.ENERGY_KWH_PER_T.values(),
              fx.AVOIDED_KG_PER_KWH, fx.ENERGY_EUR_PER_KWH, fx.FLEET_EUR_PER_KM, fx.FLEET_EUR_PER_H,
              fx.DISCOUNT_RATE, *fx.EQUIVALENCE.values(), *fx.FERTILISER_KG_PER_KG.values(),
-             *(f for t in fx.PROCESS_COSTS.values() for f in t.values()),
+             *(f for t in fx.PROCESS_COSTS.values() for f in t.values()), *fx.TRANSFER_COSTS.values(),
              *(f for t in fx.NUTRIENTS_KG_PER_T.values() for f in t.values())]
     for f in every:
         assert f.low <= f.value <= f.high, f
@@ -233,3 +233,30 @@ def test_waterfall_and_cost_bars_follow_the_summary():
     ends = max(b.get_x() + b.get_width() for b in ax.patches if b.get_y() > 0.5)
     assert ends == pytest.approx(690.0)                       # thousand EUR of costs
     assert "12,5 EUR par habitant et par an" in ax.get_title(loc="left")
+
+
+def test_transfer_station_costs_by_hand():
+    """tests/data/collection_chain.yaml: 10 t/day (3,650 t over the year) go through the
+    transfer station. At the defaults: capital 217,000 EUR x 0.045 / (1 - 1.045^-20) =
+    16,682.12 EUR a year; running 3 EUR/t x 3,650 t = 10,950 EUR. Given costs replace them, and
+    a treatment site's key that does not apply to a station is refused."""
+    path = Path(__file__).resolve().parent / "data" / "collection_chain.yaml"
+    data = yaml.safe_load(path.read_text())
+    s = _summary(load_dict(copy.deepcopy(data), str(path)))
+    through = s["kpis"]["transferred_t"]
+    assert through == pytest.approx(3650.0, rel=1e-9)
+    # the platform's process has no type: no default capex, no EUR/t; the station's alone
+    assert s["costs_eur"]["capital"] == pytest.approx(217_000 * 0.045 / (1 - 1.045 ** -20), rel=1e-9)
+    assert s["costs_eur"]["capital"] == pytest.approx(16_682.12, abs=0.01)
+    assert s["costs_eur"]["operating"] == pytest.approx(3.0 * through, rel=1e-9)
+    rows = {(r["quantity"], r["origin"]) for r in s["balance_factors"] if r["item"] == "transfer"}
+    assert any(q == "capex_eur" and "Hautes-Alpes" in o for q, o in rows), rows
+    assert any(q == "eur_per_t" and "Hautes-Alpes" in o for q, o in rows), rows
+    data["costs"] = {"sites": {"transfer": {"capex_eur": 100_000, "life_years": 10, "eur_per_t": 2,
+                                            "fixed_eur_per_year": 5_000}}}
+    s = _summary(load_dict(copy.deepcopy(data), str(path)))
+    assert s["costs_eur"]["capital"] == pytest.approx(100_000 * annuity_factor(0.045, 10), rel=1e-9)
+    assert s["costs_eur"]["operating"] == pytest.approx(5_000 + 2.0 * through, rel=1e-9)
+    data["costs"] = {"sites": {"transfer": {"gate_fee_eur_per_t": 10}}}
+    with pytest.raises(ScenarioError, match="does not apply to transfer station 'transfer'"):
+        load_dict(copy.deepcopy(data), str(path))

@@ -92,13 +92,18 @@ def test_record_of_the_old_format_is_recomputed_and_a_tampered_quantity_refused(
 
     world = build_world(loaded)
     record = COMPACT.compute(world, np.random.SeedSequence(1))
-    assert record["format"] == RECORD_FORMAT == 3
+    assert record["format"] == RECORD_FORMAT == 4
     check_record(copy.deepcopy(record))
     old = copy.deepcopy(record)
     old["format"] = 2
     del old["quantities"]
     with pytest.raises(ValueError, match="version"):
         check_record(old)
+    three = copy.deepcopy(record)   # format 3: no tonnes by transfer station
+    three["format"] = 3
+    del three["quantities"]["transferred_t"]
+    with pytest.raises(ValueError, match="version"):
+        check_record(three)
     bad = copy.deepcopy(record)
     site = next(iter(bad["quantities"]["disposed_t"]))
     bad["quantities"]["disposed_t"][site] += 5.0

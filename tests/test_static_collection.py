@@ -252,10 +252,13 @@ def test_candidate_transfer_station(write_yaml):
     assert with_it == pytest.approx(model.evaluate(np.ones(1, bool))["kpis"])
 
 
-def _station_search(write_yaml) -> Path:
+def _station_search(write_yaml, station_costs: dict | None = None) -> Path:
     """The candidate station, with the landfill 60 km away (leaving the waste unserved is then
-    never the cheapest) and typed, so that it has a gate fee and a tax."""
+    never the cheapest) and typed, so that it has a gate fee and a tax; ``station_costs``: the
+    station's ``costs.sites`` entry (default: the sourced defaults)."""
     data = _chain()
+    if station_costs is not None:
+        data.setdefault("costs", {}).setdefault("sites", {})["transfer"] = station_costs
     data["sites"]["transfer"]["candidate"] = True
     data["sites"]["town"]["deliver_to"] = ["transfer", "platform"]
     data["sites"]["landfill"]["type"] = "landfill"
@@ -265,12 +268,14 @@ def _station_search(write_yaml) -> Path:
 
 def test_optimise_builds_the_candidate_station_by_cost(write_yaml, tmp_path):
     """Collection trucks of 10 t drive 365 x 70 km straight to the platform, or 365 x 20 km to
-    the station and bulk trailers 146 x 60 km on: the station saves transport cost, so the
-    search by cost builds it first (through the real entry point)."""
+    the station and bulk trailers 146 x 60 km on: the station saves transport cost; a cheap
+    station (50 k EUR, 0.5 EUR/t) pays, so the search by cost builds it first (through the real
+    entry point)."""
     from conftest import run_cli
 
     out = tmp_path / "out"
-    done = run_cli("optimise", str(_station_search(write_yaml)), "--objective", "cost", "--top", "2",
+    cheap = _station_search(write_yaml, {"capex_eur": 50_000, "eur_per_t": 0.5})
+    done = run_cli("optimise", str(cheap), "--objective", "cost", "--top", "2",
                    "--replications", "0", "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
     first, second = json.loads((out / "layouts.json").read_text())["layouts"]
@@ -309,3 +314,19 @@ def test_optimise_refuses_too_many_candidate_stations(write_yaml, tmp_path):
     assert out.returncode == 2, out.stderr
     assert "5 candidate transfer stations" in out.stderr and "at most 4" in out.stderr
     assert "Traceback" not in out.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_station_at_the_default_costs_does_not_pay_here(write_yaml, tmp_path):
+    """The same search at the sourced defaults (217 k EUR over 20 years at 4.5 %: 16,682 EUR a
+    year, + 3 EUR/t x 3,650 t = 10,950 EUR): the 27,632 EUR exceed what the station saves in
+    transport, so the layout without it ranks first; the objectives differ as the static costs."""
+    from conftest import run_cli
+
+    out = tmp_path / "out"
+    done = run_cli("optimise", str(_station_search(write_yaml)), "--objective", "cost", "--top", "2",
+                   "--replications", "0", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    first, second = json.loads((out / "layouts.json").read_text())["layouts"]
+    assert first["opened"] == [] and second["opened"] == ["transfer"]
+    assert second["objective"] - first["objective"] == pytest.approx(
+        second["static"]["cost_net_eur"] - first["static"]["cost_net_eur"], rel=1e-6)

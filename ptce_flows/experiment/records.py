@@ -36,8 +36,9 @@ from ptce_flows.sim.model import simulate
 from ptce_flows.sim.records import SeriesMeta
 
 #: version of the compact record; stored records of another version are recomputed
-#: (3: ``quantities`` for the climate and cost balances)
-RECORD_FORMAT = 3
+#: (3: ``quantities`` for the climate and cost balances; 4: with the tonnes each transfer station
+#: received, for its running cost)
+RECORD_FORMAT = 4
 #: version of the stored summary
 SUMMARY_FORMAT = 1
 
@@ -139,7 +140,8 @@ def check_kpis(kpis: Any, stocks: dict[str, float]) -> None:
         raise ValueError("kpis.diverted_t: more than was collected")
 
 
-_QUANTITY_KEYS = {"horizon_days", "generated_t", "fleets", "received_t", "disposed_t", "delivered_t"}
+_QUANTITY_KEYS = {"horizon_days", "generated_t", "fleets", "received_t", "disposed_t", "delivered_t",
+                  "transferred_t"}
 _FLEET_KEYS = {"vehicle_km", "driver_hours", "co2_t"}
 
 
@@ -153,7 +155,8 @@ def check_quantities(q: Any, kpis: dict) -> None:
     fleets = _numbers(q["fleets"], "quantities.fleets", depth=2)
     if any(set(row) != _FLEET_KEYS for row in fleets.values()):
         raise ValueError("quantities.fleets: not the fleet quantities of this version")
-    tables = {key: _numbers(q[key], f"quantities.{key}") for key in ("received_t", "disposed_t", "delivered_t")}
+    tables = {key: _numbers(q[key], f"quantities.{key}")
+              for key in ("received_t", "disposed_t", "delivered_t", "transferred_t")}
     k = {key: float(v) for key, v in kpis.items()}
     tol = _BALANCE_ABS_T + _BALANCE_REL * max(1.0, k["generated_t"])
     values = [v for table in tables.values() for v in table.values()]
@@ -164,6 +167,7 @@ def check_quantities(q: Any, kpis: dict) -> None:
         "generated_t": (_number(q["generated_t"], "quantities.generated_t"), k["generated_t"]),
         "delivered_t": (sum(tables["delivered_t"].values()), k["delivered_t"]),
         "disposed_t": (sum(tables["disposed_t"].values()), k["disposed_t"] + k["residues_disposed_t"]),
+        "transferred_t": (sum(tables["transferred_t"].values()), k["transferred_t"]),
     }
     for key, (mine, theirs) in sums.items():
         if abs(mine - theirs) > tol:

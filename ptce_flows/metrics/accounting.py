@@ -45,7 +45,8 @@ def quantities(run: ReplicationSummary, horizon_days: int) -> dict:
         "generated_t": float(run.kpis["generated_t"]),
         "fleets": {fid: {k: float(row[k]) for k in ("vehicle_km", "driver_hours", "co2_t")}
                    for fid, row in run.by_fleet.items()},
-        **{key: dict(run.tonnages.get(key, {})) for key in ("received_t", "disposed_t", "delivered_t")},
+        **{key: dict(run.tonnages.get(key, {}))
+           for key in ("received_t", "disposed_t", "delivered_t", "transferred_t")},
     }
 
 

@@ -6,7 +6,8 @@ scenario's ``costs:`` block first, then the defaults of :mod:`ptce_flows.metrics
 
 - transport = EUR/km x vehicle-km + EUR/h x vehicle hours, per fleet;
 - capital = capex x r / (1 - (1 + r)^-n) (annuity over ``life_years`` at ``discount_rate``);
-- operating = fixed EUR per year + EUR per tonne received;
+- operating = fixed EUR per year + EUR per tonne received (by a transfer station: per tonne
+  it received to forward);
 - disposal = gate fee x tonnes received; taxes = TGAP (or the site's tax) x tonnes received;
 - revenue = product price x tonnes delivered + energy price x kWh sold;
 - net = transport + capital + operating + disposal + taxes - revenue.
@@ -72,6 +73,15 @@ def cost_factors(spec: ScenarioSpec, climate: ClimateFactors) -> CostFactors:
         out.per_t[sid] = pick(mine and mine.eur_per_t, table and table["eur_per_t"], "EUR/t input")
         out.energy_kwh[sid] = climate.energy_kwh[sid]
         out.energy_price[sid] = pick(mine and mine.energy_eur_per_kwh, fx.ENERGY_EUR_PER_KWH, "EUR/kWh")
+    for sid in spec.sites_of("transfer"):
+        mine = given.sites.get(sid)
+        table = fx.TRANSFER_COSTS
+        out.capex[sid] = pick(mine and mine.capex_eur, table["capex_eur"], "EUR")
+        out.life[sid] = pick(mine and mine.life_years, table["life_years"], "years")
+        out.fixed[sid] = pick(mine and mine.fixed_eur_per_year, None, "EUR/year")
+        if out.fixed[sid].origin != "scenario":
+            out.fixed[sid] = Used(0.0, "EUR/year", "default: included in EUR/t")
+        out.per_t[sid] = pick(mine and mine.eur_per_t, table["eur_per_t"], "EUR/t transferred")
     for sid, site in spec.sites_of("disposal").items():
         mine = given.sites.get(sid)
         dtype = site.type or ""
@@ -95,8 +105,9 @@ def cost_balance(f: CostFactors, q: dict) -> dict[str, float]:
     rate = f.discount_rate.value
     capital = sum(f.capex[s].value * annuity_factor(rate, f.life[s].value) for s in f.capex) * share
     received, disposed = q["received_t"], q["disposed_t"]
+    through = {**received, **q.get("transferred_t", {})}   # treatment sites, transfer stations
     operating = sum(f.fixed[s].value for s in f.fixed) * share + sum(
-        t * f.per_t[s].value for s, t in received.items() if s in f.per_t)
+        t * f.per_t[s].value for s, t in through.items() if s in f.per_t)
     disposal = sum(t * f.gate_fee[s].value for s, t in disposed.items() if s in f.gate_fee)
     taxes = sum(t * f.tax[s].value for s, t in disposed.items() if s in f.tax)
     revenue = sum(t * f.price[m].value for m, t in q["delivered_t"].items() if m in f.price) + sum(

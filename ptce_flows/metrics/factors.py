@@ -228,6 +228,21 @@ PROCESS_COSTS: dict[str, dict[str, Factor]] = {
         "eur_per_t": F(0, 0, 0, "EUR/t input", "estimate", ESTIMATE, "", None, "no default: give it"),
     },
 }
+HAUTES_ALPES = ("Plan departemental de prevention et de gestion des dechets des Hautes-Alpes, 'Quais de "
+                "transfert: equipements preconises' (excerpt): transfer 3-8 EUR/t, plus about 5 EUR/t of "
+                "haulage to a landfill 20 km away; a station costs 139-295 k EUR")
+HAUTES_ALPES_URL = ("https://123dok.net/article/quais-de-transfert-%C3%A9quipements-pr%C3%A9conis%C3%A9s."
+                    "qo5lv180")
+#: a transfer station's costs (its haulage is the trucks' EUR/km and EUR/h)
+TRANSFER_COSTS: dict[str, Factor] = {
+    "capex_eur": F(217_000, 139_000, 295_000, "EUR", "sourced", HAUTES_ALPES, HAUTES_ALPES_URL, None,
+                   "central value: the middle of the plan's 139-295 k EUR per station"),
+    "life_years": F(20, 15, 30, "years", "estimate", ESTIMATE, "", None, "civil works (platform, dock, push walls)"),
+    "eur_per_t": F(3, 3, 8, "EUR/t transferred", "derived", HAUTES_ALPES, HAUTES_ALPES_URL, None,
+                   "the plan's 3-8 EUR/t includes the station's capital, counted here apart: the low "
+                   "end is taken for running it (staff, loader, energy)"),
+}
+
 #: price of energy sold (biomethane injected)
 ENERGY_EUR_PER_KWH = F(0.10, 0.07, 0.12, "EUR/kWh", "estimate", ESTIMATE, "", None,
                        "order of the French biomethane feed-in tariffs (arrete of 23 November 2020), "

@@ -4,7 +4,7 @@ each site gets only the cost keys of its kind."""
 from __future__ import annotations
 
 from ptce_flows.errors import Problem
-from ptce_flows.scenario.schema import DISPOSAL_COST_KEYS, TREATMENT_COST_KEYS, ScenarioSpec
+from ptce_flows.scenario.schema import DISPOSAL_COST_KEYS, TRANSFER_COST_KEYS, TREATMENT_COST_KEYS, ScenarioSpec
 
 
 def check_accounting(spec: ScenarioSpec, at, unknown) -> list[Problem]:
@@ -28,13 +28,16 @@ def check_accounting(spec: ScenarioSpec, at, unknown) -> list[Problem]:
         need(("costs", "fleets", fid), "fleet", fid, list(spec.fleets))
     for m in spec.costs.products:
         need(("costs", "products", m), "product", m, products)
+    kinds = {"treatment": TREATMENT_COST_KEYS, "disposal": DISPOSAL_COST_KEYS, "transfer": TRANSFER_COST_KEYS}
+    costed = [s for s, v in spec.sites.items() if v.kind in kinds]
     for sid, costs in spec.costs.sites.items():
-        if sid not in treatments and sid not in disposals:
-            need(("costs", "sites", sid), "treatment or disposal site", sid, treatments + disposals)
+        if sid not in costed:
+            need(("costs", "sites", sid), "treatment, disposal or transfer site", sid, costed)
             continue
-        allowed = TREATMENT_COST_KEYS if sid in treatments else DISPOSAL_COST_KEYS
+        kind = spec.sites[sid].kind
+        allowed = kinds[kind]
         for key in costs.model_fields_set - set(allowed):
-            kind = "treatment" if sid in treatments else "disposal"
-            problems.append(at(("costs", "sites", sid, key), f"'{key}' does not apply to {kind} site '{sid}'",
-                               f"keys of a {kind} site: {', '.join(allowed)}"))
+            where = "transfer station" if kind == "transfer" else f"{kind} site"
+            problems.append(at(("costs", "sites", sid, key), f"'{key}' does not apply to {where} '{sid}'",
+                               f"keys of a {where}: {', '.join(allowed)}"))
     return problems

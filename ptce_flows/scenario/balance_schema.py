@@ -66,9 +66,11 @@ class FleetCostSpec(Spec):
     eur_per_h: factor(0.0, 1000.0) | None = None
 
 
-#: cost keys of a treatment site and of a disposal site (scenario.accounting checks which apply)
+#: cost keys of a treatment site, a disposal site and a transfer station (scenario.accounting
+#: checks which apply)
 TREATMENT_COST_KEYS = ("capex_eur", "life_years", "fixed_eur_per_year", "eur_per_t", "energy_eur_per_kwh")
 DISPOSAL_COST_KEYS = ("gate_fee_eur_per_t", "tax_eur_per_t")
+TRANSFER_COST_KEYS = ("capex_eur", "life_years", "fixed_eur_per_year", "eur_per_t")
 
 
 class SiteCostSpec(Spec):

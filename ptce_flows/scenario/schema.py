@@ -23,6 +23,9 @@ from ptce_flows.scenario.balance_schema import (  # noqa: E402
     DISPOSAL_COST_KEYS as DISPOSAL_COST_KEYS,
 )
 from ptce_flows.scenario.balance_schema import (
+    TRANSFER_COST_KEYS as TRANSFER_COST_KEYS,
+)
+from ptce_flows.scenario.balance_schema import (
     TREATMENT_COST_KEYS as TREATMENT_COST_KEYS,
 )
 from ptce_flows.scenario.balance_schema import (

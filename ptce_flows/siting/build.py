@@ -83,11 +83,11 @@ def _trip_per_t(model: StaticModel, fleet: int, origin: int, dest: int, km: floa
 
 
 def _via_transfers(model: StaticModel, objective: str, a: np.ndarray, legs: tuple, total: np.ndarray,
-                   per_t_site: np.ndarray) -> None:
+                   per_t_site: np.ndarray, per_t_station: np.ndarray) -> None:
     """Clients whose receiver is a transfer station: served by each treatment site it forwards
-    to, at the collection leg + the bulk loads' share per tonne + the site's per-tonne value
-    (``a`` keeps the cheaper of that and a direct delivery). The station's capacity is not in
-    the problem: the static model and the simulation judge it."""
+    to, at the collection leg + the station's and the bulk loads' share per tonne + the site's
+    per-tonne value (``a`` keeps the cheaper of that and a direct delivery). The station's
+    capacity is not in the problem: the static model and the simulation judge it."""
     w = model.world
     per_t: dict[tuple[int, int], list[tuple[int, float]]] = {}
     for e, k, value in zip(*(x.tolist() for x in legs), strict=True):
@@ -100,7 +100,7 @@ def _via_transfers(model: StaticModel, objective: str, a: np.ndarray, legs: tupl
             per_t[(k, m)] = [(j, _trip_per_t(model, onward.fleet, site, w.treatments[j].site, km, objective))
                              for j, km in onward.candidates]
         for j, forward in per_t[(k, m)]:
-            a[e, j] = min(a[e, j], value + total[e] * (forward + per_t_site[j]))
+            a[e, j] = min(a[e, j], value + total[e] * (per_t_station[k] + forward + per_t_site[j]))
 
 
 def build_problem(model: StaticModel, objective: str, candidates: list[str],
@@ -153,7 +153,9 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str],
     leg = total[rows] * model.t_km[rows, cols] if objective == "tonne_km" else trips[rows] * per_trip[rows, cols]
     direct = r < T
     a[rows[direct], r[direct]] = leg[direct] + total[rows[direct]] * per_t_site[r[direct]]
-    _via_transfers(model, objective, a, (rows[~direct], r[~direct] - T, leg[~direct]), total, per_t_site)
+    stations = _station_costs(model, objective, open_transfers)
+    _via_transfers(model, objective, a, (rows[~direct], r[~direct] - T, leg[~direct]), total, per_t_site,
+                   stations[0])
     unserved = np.where(model.disp >= 0, unserved, np.inf)
     keep = (total > 0) & (np.isfinite(a).any(axis=1) | np.isfinite(unserved))
     a, unserved, total = a[keep], unserved[keep], total[keep]
@@ -182,7 +184,25 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str],
         unserved = np.where(np.isfinite(unserved), unserved, big)
     problem = LocationProblem(a, total, fixed, existing, capacity, unserved if has_unserved else None, capex,
                               has_unserved and _disposal_cheaper(a, unserved))
-    return problem, float(shift.sum()) + _residual_constant(model, objective), keep
+    return problem, float(shift.sum()) + _residual_constant(model, objective) + stations[1], keep
+
+
+def _station_costs(model: StaticModel, objective: str, open_transfers: np.ndarray | None) -> tuple[np.ndarray, float]:
+    """Cost objective: each transfer station's running cost per tonne, and the yearly cost
+    (capital annuity + fixed, pro rata of the reported days) of the open stations, a constant
+    of the layout; zeros for the other objectives."""
+    n = len(model.transfer_ids)
+    if objective != "cost" or not n:
+        return np.zeros(n), 0.0
+    from ptce_flows.metrics.costs import annuity_factor
+
+    c = model.factors.costs
+    opened = np.ones(n, bool) if open_transfers is None or not len(open_transfers) else np.asarray(open_transfers, bool)
+    per_t = np.array([c.per_t[s].value for s in model.transfer_ids])
+    share = model.world.horizon_days / DAYS_PER_YEAR
+    yearly = sum((c.capex[s].value * annuity_factor(c.discount_rate.value, c.life[s].value) + c.fixed[s].value) * share
+                 for s, o in zip(model.transfer_ids, opened, strict=True) if o)
+    return per_t, float(yearly)
 
 
 def _disposal_cheaper(a: np.ndarray, unserved: np.ndarray) -> bool:

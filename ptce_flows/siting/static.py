@@ -79,6 +79,7 @@ class StaticModel:
         w = world
         self.legs = Legs(w)
         self.treat_ids = [w.sites[t.site] for t in w.treatments]
+        self.transfer_ids = [w.sites[x.site] for x in w.transfers]
         self.n_treat = len(w.treatments)
         self.n_transfer = len(w.transfers)
         self.n_mat = len(w.materials)
@@ -163,7 +164,7 @@ class StaticModel:
         stage = self._collect(np.concatenate([open_mask, tr]), q, sent)
         stage["forwarded"] = self._forward(open_mask, stage, q, sent)
         done = self.products.run(open_mask, stage, q, sent)
-        return self._finish(open_mask, q, sent, stage, done)
+        return self._finish(open_mask, tr, q, sent, stage, done)
 
     def _collect(self, open_r: np.ndarray, q: Totals, sent: Sent) -> dict:
         n_e, k = self.cand.shape
@@ -252,7 +253,8 @@ class StaticModel:
                              ([f], [info.site], [_loads(x, size)], [legs.loading_h[f]], [0.0]))
         return out
 
-    def _finish(self, open_mask: np.ndarray, q: Totals, sent: Sent, stage: dict, done: dict) -> dict:
+    def _finish(self, open_mask: np.ndarray, open_transfers: np.ndarray, q: Totals, sent: Sent, stage: dict,
+                done: dict) -> dict:
         w, legs = self.world, self.legs
         frac, refused, over = self.disposal.shares(sent)
         disposed = np.zeros(len(w.disposals))
@@ -277,6 +279,9 @@ class StaticModel:
             empty = legs.empty_km(fleet, origin, self.disp_site[d], km)
             q.add(fleet, trips, km, empty, legs.hours(fleet, km, empty, load_h), mass, rkm if rkm.any() else None)
         received = done["received"]
+        # t received by each transfer station: its columns are (station, material), by month
+        through = stage["transfer_in"].sum(axis=0).reshape(-1, self.n_mat).sum(axis=1) \
+            if self.n_transfer else np.zeros(0)
         quantities = {
             "horizon_days": int(self.month_days.sum()),
             "generated_t": stage["generated"],
@@ -285,9 +290,12 @@ class StaticModel:
             "received_t": {sid: float(received[t]) for t, sid in enumerate(self.treat_ids) if open_mask[t]},
             "disposed_t": {w.sites[d.site]: float(disposed[k]) for k, d in enumerate(w.disposals)},
             "delivered_t": {w.materials[m]: float(t) for m, t in done["delivered"].items()},
+            "transferred_t": {self.transfer_ids[k]: float(through[k]) for k in range(self.n_transfer)
+                              if open_transfers[k]},
         }
         f = self.factors
         keep = {sid for sid, o in zip(self.treat_ids, open_mask, strict=True) if o}
+        keep |= {sid for sid, o in zip(self.transfer_ids, open_transfers, strict=True) if o}
         costs = dataclasses.replace(f.costs, **{
             name: {s: u for s, u in getattr(f.costs, name).items() if s in keep}
             for name in ("capex", "life", "fixed", "per_t", "energy_kwh", "energy_price")})
