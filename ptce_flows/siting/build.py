@@ -83,12 +83,13 @@ def _trip_per_t(model: StaticModel, fleet: int, origin: int, dest: int, km: floa
 
 
 def _via_transfers(model: StaticModel, objective: str, a: np.ndarray, legs: tuple, total: np.ndarray,
-                   per_t_site: np.ndarray, per_t_station: np.ndarray) -> None:
+                   per_t_site: np.ndarray) -> None:
     """Clients whose receiver is a transfer station: served by each treatment site it forwards
     to, at the collection leg + the station's and the bulk loads' share per tonne + the site's
     per-tonne value (``a`` keeps the cheaper of that and a direct delivery). The station's
     capacity is not in the problem: the static model and the simulation judge it."""
     w = model.world
+    per_t_station = _station_costs(model, objective, None)[0]
     per_t: dict[tuple[int, int], list[tuple[int, float]]] = {}
     for e, k, value in zip(*(x.tolist() for x in legs), strict=True):
         m = int(model.mat_of[e])
@@ -153,9 +154,7 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str],
     leg = total[rows] * model.t_km[rows, cols] if objective == "tonne_km" else trips[rows] * per_trip[rows, cols]
     direct = r < T
     a[rows[direct], r[direct]] = leg[direct] + total[rows[direct]] * per_t_site[r[direct]]
-    stations = _station_costs(model, objective, open_transfers)
-    _via_transfers(model, objective, a, (rows[~direct], r[~direct] - T, leg[~direct]), total, per_t_site,
-                   stations[0])
+    _via_transfers(model, objective, a, (rows[~direct], r[~direct] - T, leg[~direct]), total, per_t_site)
     unserved = np.where(model.disp >= 0, unserved, np.inf)
     keep = (total > 0) & (np.isfinite(a).any(axis=1) | np.isfinite(unserved))
     a, unserved, total = a[keep], unserved[keep], total[keep]
@@ -184,7 +183,13 @@ def build_problem(model: StaticModel, objective: str, candidates: list[str],
         unserved = np.where(np.isfinite(unserved), unserved, big)
     problem = LocationProblem(a, total, fixed, existing, capacity, unserved if has_unserved else None, capex,
                               has_unserved and _disposal_cheaper(a, unserved))
-    return problem, float(shift.sum()) + _residual_constant(model, objective) + stations[1], keep
+    return problem, float(shift.sum()) + _constant(model, objective, open_transfers), keep
+
+
+def _constant(model: StaticModel, objective: str, open_transfers: np.ndarray | None) -> float:
+    """What every layout of this subset of stations adds: the residual stream, the stations'
+    capital and fixed costs."""
+    return _residual_constant(model, objective) + _station_costs(model, objective, open_transfers)[1]
 
 
 def _station_costs(model: StaticModel, objective: str, open_transfers: np.ndarray | None) -> tuple[np.ndarray, float]:
