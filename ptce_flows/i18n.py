@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from ptce_flows.i18n_words import WORDS
+from ptce_flows.i18n_words import COST_UNITS, WORDS
 
 LANGS = ("en", "fr")
 NNBSP = "\u202f"   # narrow no-break space: French thousands separator, before % ; : ! ?
@@ -363,6 +363,7 @@ _MONTHS = {
 
 
 _LABELS.update({k: v for k, v in WORDS.items() if k not in _LABELS})
+_UNITS.update(COST_UNITS)
 
 
 def check_lang(lang: str | None) -> str:

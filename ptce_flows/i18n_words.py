@@ -145,3 +145,20 @@ WORDS: dict[str, dict[str, str]] = {
     "better.less": {"en": "less is better", "fr": "moins = mieux"},
     "better.neither": {"en": "neither", "fr": "neutre"},
 }
+
+#: units of the cost factors (results.xlsx, climate and cost factors sheet)
+COST_UNITS: dict[str, dict[str, str]] = {
+    "EUR": {"en": "EUR", "fr": "EUR"},
+    "EUR/year": {"en": "EUR/year", "fr": "EUR/an"},
+    "EUR/t": {"en": "EUR/t", "fr": "EUR/t"},
+    "EUR/t input": {"en": "EUR/t input", "fr": "EUR/t entrant"},
+    "EUR/t transferred": {"en": "EUR/t transferred", "fr": "EUR/t transféré"},
+    "EUR/km": {"en": "EUR/km", "fr": "EUR/km"},
+    "EUR/vehicle-h": {"en": "EUR/vehicle-h", "fr": "EUR/h de véhicule"},
+    "EUR/kWh": {"en": "EUR/kWh", "fr": "EUR/kWh"},
+    "kWh/t input": {"en": "kWh/t input", "fr": "kWh/t entrant"},
+    "EUR/h per crew member": {"en": "EUR/h per crew member", "fr": "EUR/h par équipier"},
+    "EUR/t excl. TGAP": {"en": "EUR/t excl. TGAP", "fr": "EUR/t hors TGAP"},
+    "EUR per t/year of capacity": {"en": "EUR per t/year of capacity", "fr": "EUR par t/an de capacité"},
+    "kg CO2e/kWh (LHV)": {"en": "kg CO₂e/kWh (LHV)", "fr": "kg CO₂e/kWh (PCI)"},
+}

@@ -260,3 +260,10 @@ def test_transfer_station_costs_by_hand():
     data["costs"] = {"sites": {"transfer": {"gate_fee_eur_per_t": 10}}}
     with pytest.raises(ScenarioError, match="does not apply to transfer station 'transfer'"):
         load_dict(copy.deepcopy(data), str(path))
+
+
+def test_a_scaled_default_is_in_the_unit_of_its_value(summary):
+    """A site's default capex is EUR per t/year of capacity x its capacity: the factor rows give
+    it in EUR (they gave the per-capacity unit beside the scaled value)."""
+    rows = [r for r in summary["balance_factors"] if r["quantity"] == "capex_eur"]
+    assert rows and all(r["unit"] == "EUR" for r in rows), rows

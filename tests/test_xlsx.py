@@ -138,3 +138,27 @@ def test_in_memory_and_streamed_workbooks_hold_the_same_cells(tmp_path, monkeypa
     streamed = write_workbook(tmp_path / "streamed.xlsx", [Sheet("S", columns, iter(rows))])
     assert cells(memory) == cells(streamed)
     assert cells(memory)[1][0] == ("=1+1", "s", "General")
+
+
+def test_french_factor_sheet_speaks_french(tmp_path):
+    """The climate and cost factors sheet in French: units, quantities and the origin's own
+    words in French (the cited publication as written)."""
+    from conftest import ROOT
+
+    out = tmp_path / "fr"
+    done = run_cli("run", str(ROOT / "tests" / "data" / "collection_chain.yaml"), "--lang", "fr", "--out", str(out),
+                   "--quiet")
+    assert done.returncode == 0, done.stderr
+    ws = openpyxl.load_workbook(out / "results.xlsx", read_only=True)["Facteurs climat et coûts"]
+    rows = [r for r in ws.iter_rows(values_only=True)][1:]
+    units = {r[4] for r in rows}
+    origins = " ".join(str(r[5]) for r in rows)
+    assert not units & {"years", "EUR/year", "EUR/t transferred", "EUR/t input", "EUR/vehicle-h",
+                        "EUR/h per crew member", "EUR per t/year of capacity"}, units
+    for english in ("default (", "estimate (ptce_flows)", "default:", "give it in the scenario"):
+        assert english not in origins, english
+    assert "scenario" not in {r[5] for r in rows}
+    station = {r[2]: (r[3], r[4], r[5]) for r in rows if r[1] == "transfer"}
+    assert station["investissement (capex_eur)"][:2] == (217000, "EUR")
+    assert station["coût d'exploitation par t (eur_per_t)"][1] == "EUR/t transféré"
+    assert station["investissement (capex_eur)"][2].startswith("par défaut (sourcé) : ")

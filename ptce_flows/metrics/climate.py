@@ -32,9 +32,11 @@ class Used:
     range: tuple[float, float, float] | None = None
 
 
-def from_default(f: fx.Factor, scale: float = 1.0) -> Used:
-    return Used(f.value * scale, f.unit, f"default ({f.status}): {f.source}",
-                (f.low * scale, f.value * scale, f.high * scale))
+def from_default(f: fx.Factor, scale: float = 1.0, unit: str | None = None) -> Used:
+    """The default ``f`` times ``scale``; a scaled value is in ``unit`` (the capex of a site is
+    EUR per t/year of capacity x its capacity: EUR), an unscaled one in the factor's own."""
+    return Used(f.value * scale, f.unit if scale == 1.0 or unit is None else unit,
+                f"default ({f.status}): {f.source}", (f.low * scale, f.value * scale, f.high * scale))
 
 
 def from_scenario(value, unit: str) -> Used:
@@ -48,7 +50,7 @@ def pick(given, default: fx.Factor | None, unit: str, scale: float = 1.0) -> Use
         return from_scenario(given, unit)
     if default is None:
         return Used(0.0, unit, "no default for this type: give it in the scenario")
-    return from_default(default, scale)
+    return from_default(default, scale, unit)
 
 
 @dataclass

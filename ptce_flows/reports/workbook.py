@@ -179,10 +179,35 @@ def assumption_sheets(results: ResultSet, lang: str, rows: list[list] | None = N
         cols = [Column(tr("col.term", lang), width=18), Column(tr("col.item", lang), width=24),
                 Column(tr("col.quantity", lang), width=28), Column(tr("col.value", lang), "general"),
                 Column(tr("col.unit", lang), width=18), Column(tr("col.source", lang), width=80)]
-        rows = [[_term(f["term"], lang), _item(results, f["item"], lang), f["quantity"], f["value"], f["unit"],
-                 f["origin"]] for f in factors]
+        rows = [[_term(f["term"], lang), _item(results, f["item"], lang), _quantity(f["quantity"], lang), f["value"],
+                 unit_label(f["unit"], lang), _origin(f["origin"], lang)] for f in factors]
         sheets.append(Sheet(tr("xlsx.factors", lang), cols, rows))
     return sheets
+
+
+#: how a factor's origin starts (``metrics.climate.pick``), in French; the cited source follows as written
+_ORIGINS_FR = (("default (sourced): ", "par défaut (sourcé) : "), ("default (derived): ", "par défaut (dérivé) : "),
+               ("default (estimate): ", "par défaut (estimation) : "),
+               ("default: included in EUR/t", "par défaut : compris dans les EUR/t"),
+               ("no default for this type: give it in the scenario",
+                "pas de valeur par défaut pour ce type : à donner dans le scénario"),
+               ("none for this type", "aucune pour ce type"), ("estimate (ptce_flows)", "estimation (ptce_flows)"))
+
+
+def _origin(origin: str, lang: str) -> str:
+    """Where a factor comes from, its wording in ``lang`` (the cited publication as written)."""
+    if lang != "fr":
+        return origin
+    if origin == "scenario":
+        return "scénario"
+    for en, fr in _ORIGINS_FR:
+        origin = origin.replace(en, fr)
+    return origin
+
+
+def _quantity(key: str, lang: str) -> str:
+    """A factor's quantity: its label and its key in the scenario (``capex_eur``)."""
+    return f"{tr('factor.' + key, lang)} ({key})" if has_label(f"factor.{key}") else key
 
 
 def _term(term: str, lang: str) -> str:
