@@ -22,7 +22,7 @@ PKG = Path(__file__).resolve().parent.parent / "ptce_flows"
 #: layer of each folder (or top-level module), by dotted prefix below ``ptce_flows``; the
 #: longest matching prefix wins, so a subpackage's modules can be ranked among themselves
 RANK = {
-    "errors": 0, "units": 0, "i18n": 0, "i18n_words": 0, "__init__": 0,
+    "errors": 0, "units": 0, "i18n": 0, "i18n_words": 0, "gcpause": 0, "__init__": 0,
     "scenario": 1,
     "network": 2,
     "sim": 3,

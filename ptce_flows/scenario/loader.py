@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ptce_flows.errors import Problem, ScenarioError
+from ptce_flows.gcpause import cyclic_gc_paused
 from ptce_flows.scenario.budget import check_budget
 from ptce_flows.scenario.checks import check_references
 from ptce_flows.scenario.diagnostics import problems_from_validation
@@ -34,7 +35,6 @@ from ptce_flows.scenario.variants import (
 from ptce_flows.scenario.yamlcore import dump
 from ptce_flows.scenario.yamlio import (
     YamlDocument,
-    cyclic_gc_paused,
     dotted,
     line_of,
     parse_value,

@@ -18,15 +18,13 @@ PyYAML builds the data.
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import yaml
 
 from ptce_flows.errors import Problem, ScenarioError
+from ptce_flows.gcpause import cyclic_gc_paused
 from ptce_flows.scenario.yamlcore import (
     INT_TAG,
     MAX_INT_DIGITS,
@@ -107,26 +105,6 @@ def read_text(file: str) -> str:
             line,
             "save the file as UTF-8",
         ) from None
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a scenario is parsed and validated.
-
-    Parsing a large scenario allocates a few hundred thousand objects (nodes, marks, key
-    paths, the data) that live until the end; the cyclic collector, run every 700 allocations,
-    rescans them over and over, and everything else alive in the process now and then: more
-    than half of the parse time of a 1,000-source file, for nothing, since reference counting
-    frees all of it (an alias loop, the only cycle, is refused). The collector is switched back
-    on afterwards unless the caller had switched it off.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def parse_yaml(text: str, file: str) -> YamlDocument:

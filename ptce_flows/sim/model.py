@@ -16,11 +16,10 @@ So the cost grows with days x entries (numpy) and with trips (events), nothing e
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 
 import numpy as np
 
+from ptce_flows.gcpause import cyclic_gc_paused
 from ptce_flows.sim import observe
 from ptce_flows.sim.clock import Clock
 from ptce_flows.sim.demand import Demand
@@ -91,7 +90,7 @@ class Model:
 
     def run(self) -> Records:
         self.start()
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             self.env.run(until=self.world.total_days)
             records = self.finalise()
             self._teardown()
@@ -154,27 +153,6 @@ class Model:
             dispatcher.products(day, doy, inwin)
             self.onwards.dispatch(day)
             yield self.env.timeout(1)
-
-
-@contextmanager
-def _cyclic_gc_paused():
-    """Pause Python's cyclic garbage collector while the events run and the records are built.
-
-    A run allocates hundreds of thousands of short-lived objects (events, jobs, shipment rows);
-    reference counting frees them, but every 700 allocations the cyclic collector also scans
-    the young objects, and now and then everything alive, records included: about 15 % of a
-    one-year run for nothing (and more for long runs, whose records are larger), since the few
-    cycles a run makes (processes and their environment) live until its end anyway. The
-    collector is switched back on afterwards (unless the caller had switched it off) and
-    collects those cycles then.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def simulate(world: World, seed: np.random.SeedSequence) -> Records:
