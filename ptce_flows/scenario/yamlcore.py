@@ -367,16 +367,20 @@ def _emit_mapping(data: dict, indent: int, first: str, out: list[str], scalars: 
             if value:
                 _emit_mapping(value, indent + _BEST_INDENT, newline + " " * _BEST_INDENT, out, scalars, seen)
             else:
-                _enter(value, seen)
-                out.append(" {}")
+                _emit_empty(value, out, seen)
         elif kind is list:
             if value:
                 _emit_sequence(value, indent, newline, out, scalars, seen)   # indentless
             else:
-                _enter(value, seen)
-                out.append(" []")
+                _emit_empty(value, out, seen)
         else:
             out.append(scalars.value(value, indent + len(token) + 1, indent + _BEST_INDENT))
+
+
+def _emit_empty(value: dict | list, out: list[str], seen: set[int]) -> None:
+    """An empty mapping or sequence, in flow style after its key or dash."""
+    _enter(value, seen)
+    out.append(" {}" if type(value) is dict else " []")
 
 
 def _emit_sequence(data: list, indent: int, first: str, out: list[str], scalars: _Scalars, seen: set[int]) -> None:
@@ -394,13 +398,11 @@ def _emit_sequence(data: list, indent: int, first: str, out: list[str], scalars:
             if value:
                 _emit_mapping(value, inner, " ", out, scalars, seen)
             else:
-                _enter(value, seen)
-                out.append(" {}")
+                _emit_empty(value, out, seen)
         elif kind is list:
             if value:
                 _emit_sequence(value, inner, " ", out, scalars, seen)
             else:
-                _enter(value, seen)
-                out.append(" []")
+                _emit_empty(value, out, seen)
         else:
             out.append(scalars.value(value, indent + 1, inner))
