@@ -11,7 +11,6 @@ def check_accounting(spec: ScenarioSpec, at, unknown) -> list[Problem]:
     """Problems in ``climate:`` and ``costs:`` (``unknown(what, name, known)`` words them)."""
     problems: list[Problem] = []
     disposals = [s for s, v in spec.sites.items() if v.kind == "disposal"]
-    treatments = [s for s, v in spec.sites.items() if v.kind == "treatment"]
     products = sorted({m for p in spec.processes.values() for m in p.outputs})
 
     def need(path: tuple, what: str, name: str, known: list[str]) -> None:
